@@ -1,0 +1,262 @@
+package session
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// CommandKind is what a line of the command language asks for.
+type CommandKind int
+
+// The commands of the command language (DESIGN.md).
+const (
+	CmdSend      CommandKind = iota // a data message: plain line, /text, /binary, /json
+	CmdPing                         // /ping [T]
+	CmdClose                        // /close [CODE [REASON]]
+	CmdAbort                        // /abort: drop TCP without a close handshake
+	CmdWait                         // /wait DURATION
+	CmdTo                           // /to N|all
+	CmdConnect                      // /connect URL
+	CmdReconnect                    // /reconnect
+	CmdQuit                         // /quit
+)
+
+// String names the command as the user types it.
+func (k CommandKind) String() string {
+	switch k {
+	case CmdSend:
+		return "send"
+	case CmdPing:
+		return "ping"
+	case CmdClose:
+		return "close"
+	case CmdAbort:
+		return "abort"
+	case CmdWait:
+		return "wait"
+	case CmdTo:
+		return "to"
+	case CmdConnect:
+		return "connect"
+	case CmdReconnect:
+		return "reconnect"
+	case CmdQuit:
+		return "quit"
+	}
+	return "unknown"
+}
+
+// Command is one parsed line of the command language.
+type Command struct {
+	Kind   CommandKind
+	Opcode string        // CmdSend: "text" or "binary"
+	Data   []byte        // CmdSend payload; CmdPing payload
+	Code   int           // CmdClose: 0 means the default (1000)
+	Reason string        // CmdClose
+	Wait   time.Duration // CmdWait
+	Target int           // CmdTo: socket id, 0 means all
+	URL    string        // CmdConnect
+}
+
+// CommandNames lists the slash commands, for help text and completion.
+var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit"}
+
+// maxControlPayload is the largest control frame payload RFC 6455 allows.
+const maxControlPayload = 125
+
+// ParseCommand parses one input of the command language. A plain input is a
+// text message; "//x" sends the text "/x"; "/name args" is a command, whose
+// argument may span lines (the composer is multi-line). A bad command returns
+// an error that says what is wrong and what was expected; nothing is sent.
+func ParseCommand(line string) (Command, error) {
+	line = strings.TrimRight(line, "\r\n")
+	if !strings.HasPrefix(line, "/") {
+		if !utf8.ValidString(line) {
+			return Command{}, errors.New("text is not valid UTF-8: use /binary HEX for raw bytes")
+		}
+		return Command{Kind: CmdSend, Opcode: "text", Data: []byte(line)}, nil
+	}
+	if strings.HasPrefix(line, "//") {
+		return Command{Kind: CmdSend, Opcode: "text", Data: []byte(line[1:])}, nil
+	}
+	return parseSlash(line)
+}
+
+func parseSlash(line string) (Command, error) {
+	name, arg := line, ""
+	if i := strings.IndexAny(line, " \t\n"); i >= 0 {
+		name, arg = line[:i], line[i+1:]
+	}
+	trimmed := strings.TrimSpace(arg)
+	noArg := func(k CommandKind) (Command, error) {
+		if trimmed != "" {
+			return Command{}, fmt.Errorf("%s takes no argument", name)
+		}
+		return Command{Kind: k}, nil
+	}
+	switch name {
+	case "/text":
+		if !utf8.ValidString(arg) {
+			return Command{}, errors.New("/text: not valid UTF-8: use /binary HEX for raw bytes")
+		}
+		return Command{Kind: CmdSend, Opcode: "text", Data: []byte(arg)}, nil
+	case "/binary":
+		b, err := ParseHex(trimmed)
+		if err != nil {
+			return Command{}, fmt.Errorf("/binary: %w", err)
+		}
+		return Command{Kind: CmdSend, Opcode: "binary", Data: b}, nil
+	case "/json":
+		if trimmed == "" {
+			return Command{}, errors.New("/json needs a JSON value, e.g. /json {\"op\":\"sub\"}")
+		}
+		if err := validJSON(trimmed); err != nil {
+			return Command{}, fmt.Errorf("/json: %w", err)
+		}
+		return Command{Kind: CmdSend, Opcode: "text", Data: []byte(trimmed)}, nil
+	case "/ping":
+		if len(arg) > maxControlPayload {
+			return Command{}, fmt.Errorf("/ping: payload is %d bytes, a control frame holds at most %d", len(arg), maxControlPayload)
+		}
+		return Command{Kind: CmdPing, Data: []byte(arg)}, nil
+	case "/close":
+		return parseClose(trimmed)
+	case "/abort":
+		return noArg(CmdAbort)
+	case "/reconnect":
+		return noArg(CmdReconnect)
+	case "/quit", "/q", "/exit":
+		return noArg(CmdQuit)
+	case "/wait":
+		d, err := time.ParseDuration(trimmed)
+		if err != nil || d < 0 {
+			return Command{}, fmt.Errorf("/wait needs a duration such as 500ms or 2s, got %q", trimmed)
+		}
+		return Command{Kind: CmdWait, Wait: d}, nil
+	case "/to":
+		if trimmed == "all" || trimmed == "*" {
+			return Command{Kind: CmdTo}, nil
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(trimmed, "#"))
+		if err != nil || n < 1 {
+			return Command{}, fmt.Errorf("/to needs a socket number (1, 2, …) or all, got %q", trimmed)
+		}
+		return Command{Kind: CmdTo, Target: n}, nil
+	case "/connect":
+		if _, err := ParseURL(trimmed); err != nil {
+			return Command{}, fmt.Errorf("/connect: %w", err)
+		}
+		return Command{Kind: CmdConnect, URL: trimmed}, nil
+	}
+	return Command{}, fmt.Errorf("unknown command %s (commands: %s; start a line with // to send a text that begins with /)", name, strings.Join(CommandNames, " "))
+}
+
+// parseClose parses "/close [CODE [REASON]]"; the reason may be quoted.
+func parseClose(arg string) (Command, error) {
+	if arg == "" {
+		return Command{Kind: CmdClose, Code: 1000}, nil
+	}
+	codeStr, reason, _ := strings.Cut(arg, " ")
+	code, err := strconv.Atoi(codeStr)
+	if err != nil {
+		return Command{}, fmt.Errorf("/close: code must be a number, got %q", codeStr)
+	}
+	reason = strings.TrimSpace(reason)
+	if len(reason) >= 2 && reason[0] == '"' && reason[len(reason)-1] == '"' {
+		if uq, err := strconv.Unquote(reason); err == nil {
+			reason = uq
+		} else {
+			reason = reason[1 : len(reason)-1]
+		}
+	}
+	if err := ValidateClose(code, reason); err != nil {
+		return Command{}, fmt.Errorf("/close: %w", err)
+	}
+	return Command{Kind: CmdClose, Code: code, Reason: reason}, nil
+}
+
+// ValidateClose checks a close code and reason against RFC 6455 and what
+// coder/websocket accepts: 1000–1003, 1007–1014, 3000–4999, and a UTF-8
+// reason of at most 123 bytes.
+func ValidateClose(code int, reason string) error {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
+	case code == 1004 || code == 1005 || code == 1006 || code == 1015:
+		return fmt.Errorf("code %d is reserved and may not be sent in a close frame", code)
+	default:
+		return fmt.Errorf("code %d is out of range: use 1000–1003, 1007–1014 or 3000–4999", code)
+	}
+	if len(reason) > 123 {
+		return fmt.Errorf("reason is %d bytes, at most 123 fit in a close frame", len(reason))
+	}
+	if !utf8.ValidString(reason) {
+		return errors.New("reason is not valid UTF-8")
+	}
+	return nil
+}
+
+// ParseHex decodes hex bytes, allowing spaces, colons and a 0x prefix
+// ("00 ff", "00:ff", "0x00ff").
+func ParseHex(s string) ([]byte, error) {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	clean := strings.Map(func(r rune) rune {
+		if r == ' ' || r == ':' || r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, s)
+	if len(clean)%2 != 0 {
+		return nil, fmt.Errorf("odd number of hex digits (%d)", len(clean))
+	}
+	b, err := hex.DecodeString(clean)
+	if err != nil {
+		return nil, fmt.Errorf("not hex: %w", err)
+	}
+	return b, nil
+}
+
+func validJSON(s string) error {
+	var v any
+	dec := json.NewDecoder(strings.NewReader(s))
+	if err := dec.Decode(&v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, err)
+		}
+		return fmt.Errorf("invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return errors.New("invalid JSON: more than one value")
+	}
+	return nil
+}
+
+// ParseURL checks that s is a ws:// or wss:// URL with a host (http and
+// https are accepted and mean the same) and returns it parsed.
+func ParseURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, errors.New("missing URL")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("bad URL %q: %w", s, err)
+	}
+	switch u.Scheme {
+	case "ws", "wss", "http", "https":
+	case "":
+		return nil, fmt.Errorf("bad URL %q: missing scheme, use ws://host/path or wss://host/path", s)
+	default:
+		return nil, fmt.Errorf("bad URL %q: scheme %q is not ws or wss", s, u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("bad URL %q: missing host", s)
+	}
+	return u, nil
+}

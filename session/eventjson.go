@@ -1,0 +1,313 @@
+package session
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// AppendJSON appends e as one JSON object (no newline) to buf. It is the
+// schema of DESIGN.md: every event has time, conn and type; the other fields
+// appear only where they apply. It is written by hand, not with
+// encoding/json, because the headless mode prints every message through it.
+func (e *Event) AppendJSON(buf []byte) []byte {
+	buf = append(buf, `{"time":"`...)
+	buf = e.Time.UTC().AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, `","conn":`...)
+	buf = strconv.AppendInt(buf, int64(e.Conn), 10)
+	buf = append(buf, `,"type":`...)
+	buf = appendString(buf, string(e.Type))
+	switch e.Type {
+	case EventState:
+		buf = appendStrField(buf, "from", string(e.From), true)
+		buf = appendStrField(buf, "to", string(e.To), true)
+		buf = appendStrField(buf, "url", e.URL, false)
+		switch e.To {
+		case StateClosed:
+			buf = appendIntField(buf, "code", int64(e.Code), true)
+			buf = appendStrField(buf, "reason", e.Reason, true)
+			buf = appendStrField(buf, "initiator", e.Initiator, true)
+			buf = appendBoolField(buf, "clean", e.Clean)
+			buf = appendStrField(buf, "detail", e.Detail, true)
+		case StateClosing:
+			buf = appendStrField(buf, "initiator", e.Initiator, true)
+			buf = appendIntField(buf, "code", int64(e.Code), false)
+			buf = appendStrField(buf, "reason", e.Reason, false)
+		case StateFailed:
+			buf = appendStrField(buf, "error", e.Error, true)
+			buf = appendIntField(buf, "status", int64(e.Status), false)
+			buf = appendStrField(buf, "detail", e.Detail, false)
+		case StateWaiting:
+			buf = appendIntField(buf, "attempt", int64(e.Attempt), true)
+			buf = appendIntField(buf, "delay_ms", e.DelayMS, true)
+		default:
+			buf = appendStrField(buf, "detail", e.Detail, false)
+		}
+	case EventHandshake:
+		buf = appendIntField(buf, "status", int64(e.Status), true)
+		buf = append(buf, `,"headers":`...)
+		buf = appendHeaders(buf, e.Headers)
+		buf = appendStrField(buf, "subprotocol", e.Subprotocol, true)
+		buf = appendStrField(buf, "extensions", e.Extensions, true)
+		buf = append(buf, `,"duration_ms":`...)
+		buf = strconv.AppendFloat(buf, e.DurationMS, 'f', -1, 64)
+		buf = appendStrField(buf, "url", e.URL, false)
+		if e.Status != http.StatusSwitchingProtocols || e.Body != "" {
+			buf = appendStrField(buf, "body", e.Body, true)
+		}
+	case EventMessage, EventQueued, EventDropped:
+		buf = appendStrField(buf, "dir", e.Dir, false)
+		buf = appendStrField(buf, "opcode", e.Opcode, false)
+		buf = appendIntField(buf, "len", int64(e.Len), true)
+		buf = appendPayload(buf, e.Opcode, e.Data, e.Type == EventMessage || e.Data != nil)
+		buf = appendUintField(buf, "id", e.ID)
+		buf = appendIntField(buf, "frames", int64(e.Frames), false)
+		if e.Type == EventDropped {
+			buf = appendStrField(buf, "reason", e.Reason, true)
+		}
+	case EventFrame:
+		buf = appendStrField(buf, "dir", e.Dir, true)
+		buf = appendStrField(buf, "opcode", e.Opcode, true)
+		buf = appendBoolField(buf, "fin", e.Fin)
+		buf = appendBoolField(buf, "rsv1", e.RSV1)
+		buf = appendBoolField(buf, "masked", e.Masked)
+		buf = appendIntField(buf, "len", int64(e.Len), true)
+		switch {
+		case e.Opcode == "close":
+			buf = appendIntField(buf, "code", int64(e.Code), e.Len >= 2)
+			buf = appendStrField(buf, "reason", e.Reason, e.Len >= 2)
+		case IsControl(e.Opcode):
+			buf = appendPayload(buf, e.Opcode, e.Data, true)
+		}
+		buf = appendUintField(buf, "id", e.ID)
+		if e.Auto {
+			buf = append(buf, `,"auto":true`...)
+		}
+		if e.RTTMS != 0 {
+			buf = append(buf, `,"rtt_ms":`...)
+			buf = strconv.AppendFloat(buf, e.RTTMS, 'f', 3, 64)
+		}
+	case EventEOF:
+		buf = appendStrField(buf, "detail", e.Detail, false)
+	case EventError:
+		buf = appendStrField(buf, "error", e.Error, true)
+		buf = appendUintField(buf, "id", e.ID)
+	}
+	return append(buf, '}')
+}
+
+// MarshalJSON implements json.Marshaler with AppendJSON.
+func (e Event) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil), nil }
+
+// eventJSON is the decoding form of Event: the union of every type's fields.
+type eventJSON struct {
+	Time        time.Time   `json:"time"`
+	Conn        int         `json:"conn"`
+	Type        EventType   `json:"type"`
+	From        State       `json:"from"`
+	To          State       `json:"to"`
+	URL         string      `json:"url"`
+	Code        int         `json:"code"`
+	Reason      string      `json:"reason"`
+	Initiator   string      `json:"initiator"`
+	Clean       bool        `json:"clean"`
+	Detail      string      `json:"detail"`
+	Error       string      `json:"error"`
+	Status      int         `json:"status"`
+	Attempt     int         `json:"attempt"`
+	DelayMS     int64       `json:"delay_ms"`
+	Headers     http.Header `json:"headers"`
+	Subprotocol string      `json:"subprotocol"`
+	Extensions  string      `json:"extensions"`
+	DurationMS  float64     `json:"duration_ms"`
+	Body        string      `json:"body"`
+	Dir         string      `json:"dir"`
+	Opcode      string      `json:"opcode"`
+	Len         int         `json:"len"`
+	Text        *string     `json:"text"`
+	Base64      *string     `json:"base64"`
+	ID          uint64      `json:"id"`
+	Fin         bool        `json:"fin"`
+	RSV1        bool        `json:"rsv1"`
+	Masked      bool        `json:"masked"`
+	Frames      int         `json:"frames"`
+	Auto        bool        `json:"auto"`
+	RTTMS       float64     `json:"rtt_ms"`
+}
+
+// UnmarshalJSON decodes the schema written by AppendJSON, so that recorded
+// sessions load back into the same Event values.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var j eventJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	if j.Type == "" {
+		return fmt.Errorf("event has no type")
+	}
+	*e = Event{
+		Time: j.Time, Conn: j.Conn, Type: j.Type, From: j.From, To: j.To, URL: j.URL,
+		Code: j.Code, Reason: j.Reason, Initiator: j.Initiator, Clean: j.Clean, Detail: j.Detail,
+		Error: j.Error, Status: j.Status, Attempt: j.Attempt, DelayMS: j.DelayMS,
+		Headers: j.Headers, Subprotocol: j.Subprotocol, Extensions: j.Extensions,
+		DurationMS: j.DurationMS, Body: j.Body, Dir: j.Dir, Opcode: j.Opcode, Len: j.Len,
+		ID: j.ID, Fin: j.Fin, RSV1: j.RSV1, Masked: j.Masked, Frames: j.Frames, Auto: j.Auto,
+		RTTMS: j.RTTMS,
+	}
+	switch {
+	case j.Text != nil:
+		e.Data = []byte(*j.Text)
+	case j.Base64 != nil:
+		d, err := base64.StdEncoding.DecodeString(*j.Base64)
+		if err != nil {
+			return fmt.Errorf("bad base64 payload: %w", err)
+		}
+		e.Data = d
+	}
+	if e.Type == EventFrame && e.Opcode == "close" && e.Len >= 2 {
+		e.Data = nil
+	}
+	if e.Type == EventFrame && !IsControl(e.Opcode) {
+		e.Wire = true
+	}
+	return nil
+}
+
+// appendPayload writes "text" when the payload is valid UTF-8 and either a
+// text message or a control frame, else "base64".
+func appendPayload(buf []byte, opcode string, data []byte, always bool) []byte {
+	if !always && data == nil {
+		return buf
+	}
+	if opcode != "binary" && utf8.Valid(data) {
+		buf = append(buf, `,"text":`...)
+		return appendString(buf, string(data))
+	}
+	buf = append(buf, `,"base64":"`...)
+	buf = base64.StdEncoding.AppendEncode(buf, data)
+	return append(buf, '"')
+}
+
+func appendStrField(buf []byte, name, v string, always bool) []byte {
+	if v == "" && !always {
+		return buf
+	}
+	buf = append(buf, ',', '"')
+	buf = append(buf, name...)
+	buf = append(buf, '"', ':')
+	return appendString(buf, v)
+}
+
+func appendIntField(buf []byte, name string, v int64, always bool) []byte {
+	if v == 0 && !always {
+		return buf
+	}
+	buf = append(buf, ',', '"')
+	buf = append(buf, name...)
+	buf = append(buf, '"', ':')
+	return strconv.AppendInt(buf, v, 10)
+}
+
+func appendUintField(buf []byte, name string, v uint64) []byte {
+	if v == 0 {
+		return buf
+	}
+	buf = append(buf, ',', '"')
+	buf = append(buf, name...)
+	buf = append(buf, '"', ':')
+	return strconv.AppendUint(buf, v, 10)
+}
+
+func appendBoolField(buf []byte, name string, v bool) []byte {
+	buf = append(buf, ',', '"')
+	buf = append(buf, name...)
+	buf = append(buf, '"', ':')
+	return strconv.AppendBool(buf, v)
+}
+
+func appendHeaders(buf []byte, h http.Header) []byte {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendString(buf, k)
+		buf = append(buf, ':', '[')
+		for j, v := range h[k] {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, v)
+		}
+		buf = append(buf, ']')
+	}
+	return append(buf, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Control characters are escaped
+// (so a payload can never put a raw escape sequence on a terminal that prints
+// the JSON) and invalid UTF-8 becomes U+FFFD.
+func appendString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"':
+				buf = append(buf, '\\', '"')
+			case '\\':
+				buf = append(buf, '\\', '\\')
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		// C1 controls (U+0080–U+009F) and the line/paragraph separators are
+		// escaped too: some terminals act on C1 CSI.
+		if r < 0xa0 || r == '\u2028' || r == '\u2029' {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u')
+			buf = append(buf, hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
