@@ -1,0 +1,212 @@
+package session
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// onFrameIn reports a frame from the peer. It runs inside the library's read
+// (the tap sees bytes as they arrive), before the message they carry is
+// returned, so frame events precede their message event.
+func (a *attempt) onFrameIn(f *frameInfo) {
+	c := a.c
+	now := time.Now()
+	if f.opcode < 0x8 {
+		a.fmu.Lock()
+		a.frames++
+		a.lastInLen = f.length
+		if f.fin {
+			a.frameCounts = append(a.frameCounts, a.frames)
+			a.frames = 0
+		}
+		a.fmu.Unlock()
+		if c.opts.Wire {
+			c.emitWait(frameEvent(DirIn, f, now))
+		}
+		return
+	}
+	ev := frameEvent(DirIn, f, now)
+	switch f.opcode {
+	case opClose:
+		a.fmu.Lock()
+		if a.closeIn == nil {
+			a.closeIn = &closeFrame{code: ev.Code, reason: ev.Reason, at: now}
+		}
+		a.fmu.Unlock()
+		c.emitWait(ev)
+		c.mu.Lock()
+		if c.state == StateOpen {
+			c.setState(StateClosing, Event{Time: now, Initiator: InitiatorRemote, Code: ev.Code, Reason: ev.Reason})
+			c.dropQueue("peer is closing")
+		}
+		c.mu.Unlock()
+		return
+	case opPong:
+		if id, sent, ok := a.matchPong(string(f.payload)); ok {
+			ev.ID = id
+			ev.RTTMS = float64(now.Sub(sent).Microseconds()) / 1000
+		}
+	}
+	c.emitWait(ev)
+}
+
+// onFrameOut reports a frame we wrote. A pong is always the library's
+// automatic answer; a close we did not ask for is the library's own.
+func (a *attempt) onFrameOut(f *frameInfo) {
+	c := a.c
+	now := time.Now()
+	if f.opcode < 0x8 {
+		if c.opts.Wire {
+			c.emitWait(frameEvent(DirOut, f, now))
+		}
+		return
+	}
+	ev := frameEvent(DirOut, f, now)
+	switch f.opcode {
+	case opPong:
+		ev.Auto = true
+	case opClose:
+		a.fmu.Lock()
+		if a.closeOut == nil {
+			a.closeOut = &closeFrame{code: ev.Code, reason: ev.Reason, at: now}
+		}
+		ev.Auto = a.closeIn != nil && !a.userClose || !a.userClose && a.closeIn == nil
+		a.fmu.Unlock()
+	}
+	c.emitWait(ev)
+}
+
+// frameEvent converts what the tap saw into a frame event. Control payloads
+// are copied: the tap's buffer is reused.
+func frameEvent(dir string, f *frameInfo, now time.Time) Event {
+	ev := Event{
+		Time: now, Type: EventFrame, Dir: dir, Opcode: opcodeName(f.opcode),
+		Fin: f.fin, RSV1: f.rsv1, Masked: f.masked, Len: int(f.length), Wire: f.opcode < 0x8,
+	}
+	if f.opcode == opClose {
+		switch {
+		case len(f.payload) >= 2:
+			ev.Code = int(binary.BigEndian.Uint16(f.payload))
+			ev.Reason = strings.ToValidUTF8(string(f.payload[2:]), "\uFFFD")
+		default:
+			ev.Code = 1005
+		}
+		return ev
+	}
+	if f.opcode >= 0x8 {
+		ev.Data = append([]byte(nil), f.payload...)
+	}
+	return ev
+}
+
+// popFrameCount is how many data frames carried the message just read.
+func (a *attempt) popFrameCount() int {
+	a.fmu.Lock()
+	defer a.fmu.Unlock()
+	if len(a.frameCounts) == 0 {
+		return 0
+	}
+	n := a.frameCounts[0]
+	a.frameCounts = a.frameCounts[1:]
+	if len(a.frameCounts) == 0 {
+		a.frameCounts = a.frameCounts[:0:0]
+	}
+	return n
+}
+
+// ping writes a ping frame with payload between the library's frames and
+// remembers it, so the pong that answers it reports the round trip.
+func (a *attempt) ping(id uint64, payload []byte) {
+	c := a.c
+	if a.tap == nil {
+		a.pingWithoutTap(id)
+		return
+	}
+	key := string(payload)
+	a.fmu.Lock()
+	a.pings[key] = append(a.pings[key], pendingPing{id: id, sent: time.Now()})
+	a.fmu.Unlock()
+	sentAt := time.Now()
+	a.tap.inject(opPing, payload, func(err error) {
+		if err != nil {
+			a.forgetPing(key, id)
+			c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping not sent: %v", unwrapAll(err))})
+			return
+		}
+		ev := Event{Time: sentAt, Type: EventFrame, Dir: DirOut, Opcode: "ping", Fin: true, Masked: true, Len: len(payload), ID: id, Data: payload}
+		c.emit(ev)
+	})
+}
+
+// pingWithoutTap uses the library's Ping (its own payload) when the tap is
+// off; the round trip comes from Ping returning.
+func (a *attempt) pingWithoutTap(id uint64) {
+	c := a.c
+	c.emit(Event{Type: EventFrame, Dir: DirOut, Opcode: "ping", Fin: true, Masked: true, ID: id})
+	a.fmu.Lock()
+	a.pings[fmt.Sprint(id)] = []pendingPing{{id: id, sent: time.Now()}}
+	a.fmu.Unlock()
+	go func() {
+		ctx := a.ctx
+		start := time.Now()
+		if err := a.ws.Ping(ctx); err != nil {
+			a.forgetPing(fmt.Sprint(id), id)
+			c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping failed: %v", unwrapAll(err))})
+			return
+		}
+		a.forgetPing(fmt.Sprint(id), id)
+		c.emit(Event{Type: EventFrame, Dir: DirIn, Opcode: "pong", Fin: true, ID: id, RTTMS: float64(time.Since(start).Microseconds()) / 1000})
+	}()
+}
+
+// matchPong finds the oldest ping with this payload.
+func (a *attempt) matchPong(payload string) (uint64, time.Time, bool) {
+	a.fmu.Lock()
+	defer a.fmu.Unlock()
+	ps := a.pings[payload]
+	if len(ps) == 0 {
+		return 0, time.Time{}, false
+	}
+	p := ps[0]
+	if len(ps) == 1 {
+		delete(a.pings, payload)
+	} else {
+		a.pings[payload] = ps[1:]
+	}
+	return p.id, p.sent, true
+}
+
+func (a *attempt) forgetPing(key string, id uint64) {
+	a.fmu.Lock()
+	defer a.fmu.Unlock()
+	ps := a.pings[key]
+	for i, p := range ps {
+		if p.id == id {
+			a.pings[key] = append(ps[:i:i], ps[i+1:]...)
+			break
+		}
+	}
+	if len(a.pings[key]) == 0 {
+		delete(a.pings, key)
+	}
+}
+
+// pingPending reports whether ping id still waits for its pong.
+func (a *attempt) pingPending(id uint64) bool {
+	a.fmu.Lock()
+	defer a.fmu.Unlock()
+	for _, ps := range a.pings {
+		for _, p := range ps {
+			if p.id == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// validText reports whether a text payload may be shown as text.
+func validText(b []byte) bool { return utf8.Valid(b) }

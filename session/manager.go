@@ -1,0 +1,287 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// ManagerOptions configure a Manager; the zero value means defaults.
+type ManagerOptions struct {
+	// EventBuffer is the capacity of the Events channel. Defaults to 4096.
+	EventBuffer int
+
+	// HighWater is how many undelivered events make the read loops wait for
+	// the consumer (TCP backpressure). Defaults to 8192.
+	HighWater int
+}
+
+// Manager owns many sockets and merges their events into one ordered stream.
+// Events of one socket arrive in the order they happened; the stream never
+// drops an event: a slow consumer makes the sockets' readers wait.
+type Manager struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	q      *eventQueue
+	out    chan Event
+	fwd    chan struct{} // closed when the forwarder has ended
+	wg     sync.WaitGroup
+	nextID atomic.Uint64
+
+	mu     sync.Mutex
+	conns  []*Conn
+	closed bool
+}
+
+// NewManager starts a Manager; call Shutdown to end it.
+func NewManager(opts ManagerOptions) *Manager {
+	if opts.EventBuffer <= 0 {
+		opts.EventBuffer = 4096
+	}
+	if opts.HighWater <= 0 {
+		opts.HighWater = 8192
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{
+		ctx: ctx, cancel: cancel,
+		q:   newEventQueue(opts.HighWater),
+		out: make(chan Event, opts.EventBuffer),
+		fwd: make(chan struct{}),
+	}
+	go m.forward()
+	return m
+}
+
+// Events is the merged stream. It is closed after Shutdown, once every
+// event has been delivered.
+func (m *Manager) Events() <-chan Event { return m.out }
+
+// Open creates a socket and starts dialing it at once. Invalid options
+// (a bad URL, an unreadable CA file) make a socket that fails at once with
+// the reason, so every socket reports through the same events.
+func (m *Manager) Open(opts Options) *Conn {
+	opts = opts.withDefaults()
+	cfg, err := newDialConfig(opts)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := &Conn{
+		id: len(m.conns) + 1, m: m, opts: opts, cfg: cfg, err: err,
+		wake: make(chan struct{}, 1), runWake: make(chan struct{}, 1),
+	}
+	m.conns = append(m.conns, c)
+	if m.closed {
+		c.err = errors.New("shut down")
+	}
+	c.mu.Lock()
+	c.setState(StateConnecting, Event{URL: opts.URL})
+	c.start()
+	c.mu.Unlock()
+	return c
+}
+
+// Conn returns socket id (1-based), or nil.
+func (m *Manager) Conn(id int) *Conn {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id < 1 || id > len(m.conns) {
+		return nil
+	}
+	return m.conns[id-1]
+}
+
+// Conns returns every socket, in id order.
+func (m *Manager) Conns() []*Conn {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*Conn(nil), m.conns...)
+}
+
+// targets resolves a target (0 = all) to sockets.
+func (m *Manager) targets(target int) ([]*Conn, error) {
+	if target == 0 {
+		return m.Conns(), nil
+	}
+	c := m.Conn(target)
+	if c == nil {
+		return nil, fmt.Errorf("no socket #%d", target)
+	}
+	return []*Conn{c}, nil
+}
+
+// Do carries out a socket command of the command language on target (a
+// socket id, 0 for every socket): send, ping, close, abort, reconnect. A
+// broadcast reaches every socket, each reporting its own outcome. The
+// commands that are not about sockets (to, wait, connect, quit) belong to
+// the caller and are refused here.
+func (m *Manager) Do(target int, cmd Command) error {
+	conns, err := m.targets(target)
+	if err != nil {
+		return err
+	}
+	if len(conns) == 0 {
+		return errors.New("no sockets")
+	}
+	switch cmd.Kind {
+	case CmdSend:
+		for _, c := range conns {
+			c.Send(cmd.Opcode, cmd.Data)
+		}
+	case CmdPing:
+		for _, c := range conns {
+			c.Ping(cmd.Data)
+		}
+	case CmdClose:
+		for _, c := range conns {
+			if err := c.Close(cmd.Code, cmd.Reason); err != nil {
+				return err
+			}
+		}
+	case CmdAbort:
+		for _, c := range conns {
+			c.Abort()
+		}
+	case CmdReconnect:
+		for _, c := range conns {
+			c.Reconnect()
+		}
+	default:
+		return fmt.Errorf("/%s is not a socket command", cmd.Kind)
+	}
+	return nil
+}
+
+// CloseAll starts a close handshake on every socket (and stops reconnects).
+func (m *Manager) CloseAll(code int, reason string) {
+	for _, c := range m.Conns() {
+		_ = c.Close(code, reason)
+	}
+}
+
+// AbortAll drops every socket's TCP connection at once.
+func (m *Manager) AbortAll() {
+	for _, c := range m.Conns() {
+		c.Abort()
+	}
+}
+
+// Wait blocks until every socket has ended for good, or ctx is done.
+func (m *Manager) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		m.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Ended reports whether every socket has ended for good.
+func (m *Manager) Ended() bool {
+	for _, c := range m.Conns() {
+		c.mu.Lock()
+		running := c.running
+		c.mu.Unlock()
+		if running {
+			return false
+		}
+	}
+	return true
+}
+
+// Shutdown drops every connection that is still up, waits for all sockets
+// to end and closes the Events channel once the consumer has read every
+// event. The consumer must keep reading until then.
+func (m *Manager) Shutdown() {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	m.AbortAll()
+	m.cancel()
+	m.wg.Wait()
+	m.q.close()
+	<-m.fwd
+}
+
+// forward moves events from the queue to the channel, in order.
+func (m *Manager) forward() {
+	defer close(m.fwd)
+	defer close(m.out)
+	var batch []Event
+	for {
+		batch = m.q.take(batch[:0])
+		if batch == nil {
+			return
+		}
+		for i := range batch {
+			m.out <- batch[i]
+			batch[i] = Event{}
+		}
+	}
+}
+
+// eventQueue is an unbounded FIFO with a high-water mark: push never blocks
+// (so a UI goroutine that sends never waits on itself), pushWait waits while
+// the queue is above the mark (so readers feel backpressure).
+type eventQueue struct {
+	mu     sync.Mutex
+	more   *sync.Cond // signalled when items arrive
+	space  *sync.Cond // signalled when items are taken
+	items  []Event
+	high   int
+	closed bool
+}
+
+func newEventQueue(high int) *eventQueue {
+	q := &eventQueue{high: high}
+	q.more = sync.NewCond(&q.mu)
+	q.space = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *eventQueue) push(ev Event) {
+	q.mu.Lock()
+	q.items = append(q.items, ev)
+	q.mu.Unlock()
+	q.more.Signal()
+}
+
+func (q *eventQueue) pushWait(ev Event) {
+	q.mu.Lock()
+	for len(q.items) >= q.high && !q.closed {
+		q.space.Wait()
+	}
+	q.items = append(q.items, ev)
+	q.mu.Unlock()
+	q.more.Signal()
+}
+
+// take swaps out everything queued, waiting for at least one event; it
+// returns nil once the queue is closed and empty.
+func (q *eventQueue) take(spare []Event) []Event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.items) == 0 {
+		if q.closed {
+			return nil
+		}
+		q.more.Wait()
+	}
+	items := q.items
+	q.items = spare
+	q.space.Broadcast()
+	return items
+}
+
+func (q *eventQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.more.Broadcast()
+	q.space.Broadcast()
+}
