@@ -1,0 +1,266 @@
+package history
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// ExportJSONL writes events as JSON Lines, byte for byte what the headless
+// --json mode prints, for bug reports and other tools.
+func ExportJSONL(w io.Writer, events []session.Event) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	buf := make([]byte, 0, 1024)
+	for i := range events {
+		buf = events[i].AppendJSON(buf[:0])
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return fmt.Errorf("failed to export events: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("failed to export events: %w", err)
+	}
+	return nil
+}
+
+// The HAR 1.2 document, with the fields Chrome DevTools adds for WebSockets
+// (_resourceType, _webSocketMessages), so that the export opens in DevTools
+// and in HAR viewers alike.
+type (
+	harDoc struct {
+		Log harLog `json:"log"`
+	}
+	harLog struct {
+		Version string     `json:"version"`
+		Creator harCreator `json:"creator"`
+		Pages   []struct{} `json:"pages"`
+		Entries []harEntry `json:"entries"`
+	}
+	harCreator struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	harEntry struct {
+		StartedDateTime   string         `json:"startedDateTime"`
+		Time              float64        `json:"time"`
+		Request           harRequest     `json:"request"`
+		Response          harResponse    `json:"response"`
+		Cache             struct{}       `json:"cache"`
+		Timings           harTimings     `json:"timings"`
+		Connection        string         `json:"connection,omitempty"`
+		ResourceType      string         `json:"_resourceType"`
+		WebSocketMessages []harWSMessage `json:"_webSocketMessages"`
+	}
+	harRequest struct {
+		Method      string    `json:"method"`
+		URL         string    `json:"url"`
+		HTTPVersion string    `json:"httpVersion"`
+		Cookies     []harPair `json:"cookies"`
+		Headers     []harPair `json:"headers"`
+		QueryString []harPair `json:"queryString"`
+		HeadersSize int       `json:"headersSize"`
+		BodySize    int       `json:"bodySize"`
+		Comment     string    `json:"comment,omitempty"`
+	}
+	harResponse struct {
+		Status      int        `json:"status"`
+		StatusText  string     `json:"statusText"`
+		HTTPVersion string     `json:"httpVersion"`
+		Cookies     []harPair  `json:"cookies"`
+		Headers     []harPair  `json:"headers"`
+		Content     harContent `json:"content"`
+		RedirectURL string     `json:"redirectURL"`
+		HeadersSize int        `json:"headersSize"`
+		BodySize    int        `json:"bodySize"`
+		Error       string     `json:"_error,omitempty"`
+	}
+	harContent struct {
+		Size     int    `json:"size"`
+		MimeType string `json:"mimeType"`
+		Text     string `json:"text,omitempty"`
+	}
+	harTimings struct {
+		Blocked float64 `json:"blocked"`
+		DNS     float64 `json:"dns"`
+		Connect float64 `json:"connect"`
+		Send    float64 `json:"send"`
+		Wait    float64 `json:"wait"`
+		Receive float64 `json:"receive"`
+		SSL     float64 `json:"ssl"`
+	}
+	harPair struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}
+	harWSMessage struct {
+		Type   string  `json:"type"`
+		Time   float64 `json:"time"`
+		Opcode int     `json:"opcode"`
+		Data   string  `json:"data"`
+	}
+)
+
+// requestComment explains the request headers a HAR entry lacks: the
+// recording holds the response of the upgrade, not its request.
+const requestComment = "request headers are the fixed WebSocket upgrade headers; others sent (Sec-WebSocket-Key, -H flags) are not recorded"
+
+// ExportHAR writes events as a HAR 1.2 document the way Chrome DevTools
+// exports WebSockets: one entry per connection attempt of each socket (one
+// per socket unless it reconnected), with the upgrade request, its response
+// (101 or the rejection, with the handshake's headers), and the messages in
+// _webSocketMessages (time in Unix seconds, opcode 1 text or 2 binary, binary
+// data in base64).
+func ExportHAR(w io.Writer, events []session.Event) error {
+	var entries []*harEntry
+	current := map[int]*harEntry{} // conn → its latest entry
+	lastURL := map[int]string{}
+	open := func(ev *session.Event) *harEntry {
+		e := newHAREntry(ev.Conn, ev.Time, lastURL[ev.Conn])
+		entries = append(entries, e)
+		current[ev.Conn] = e
+		return e
+	}
+	for i := range events {
+		ev := &events[i]
+		e := current[ev.Conn]
+		switch ev.Type {
+		case session.EventState:
+			if ev.To == session.StateConnecting {
+				if ev.URL != "" {
+					lastURL[ev.Conn] = ev.URL
+				}
+				open(ev)
+			} else if ev.To == session.StateFailed && e != nil && e.Response.Status == 0 {
+				e.Response.Status = ev.Status
+				e.Response.StatusText = http.StatusText(ev.Status)
+				e.Response.Error = ev.Error
+			}
+		case session.EventHandshake:
+			if e == nil || e.Response.Status != 0 {
+				e = open(ev)
+			}
+			if ev.URL != "" && e.Request.URL == "" {
+				lastURL[ev.Conn] = ev.URL
+				setHARURL(e, ev.URL)
+			}
+			fillHARResponse(e, ev)
+		case session.EventMessage:
+			if e == nil {
+				e = open(ev)
+			}
+			m := harWSMessage{Type: "receive", Time: float64(ev.Time.UnixNano()) / 1e9, Opcode: 1, Data: string(ev.Data)}
+			if ev.Dir == session.DirOut {
+				m.Type = "send"
+			}
+			if ev.Opcode == "binary" {
+				m.Opcode, m.Data = 2, base64.StdEncoding.EncodeToString(ev.Data)
+			}
+			e.WebSocketMessages = append(e.WebSocketMessages, m)
+		}
+	}
+	doc := harDoc{Log: harLog{Version: "1.2", Creator: harCreator{Name: "wsinspect", Version: version()},
+		Pages: []struct{}{}, Entries: make([]harEntry, len(entries))}}
+	for i, e := range entries {
+		doc.Log.Entries[i] = *e
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("failed to export HAR: %w", err)
+	}
+	return nil
+}
+
+// newHAREntry starts the entry of one connection attempt.
+func newHAREntry(conn int, start time.Time, rawURL string) *harEntry {
+	e := &harEntry{
+		StartedDateTime: start.UTC().Format(time.RFC3339Nano),
+		Request: harRequest{Method: http.MethodGet, HTTPVersion: "HTTP/1.1", Cookies: []harPair{},
+			Headers: []harPair{}, QueryString: []harPair{}, HeadersSize: -1, Comment: requestComment},
+		Response: harResponse{HTTPVersion: "HTTP/1.1", Cookies: []harPair{}, Headers: []harPair{},
+			Content: harContent{MimeType: "x-unknown"}, HeadersSize: -1},
+		Timings:           harTimings{Blocked: -1, DNS: -1, Connect: -1, SSL: -1},
+		Connection:        strconv.Itoa(conn),
+		ResourceType:      "websocket",
+		WebSocketMessages: []harWSMessage{},
+	}
+	setHARURL(e, rawURL)
+	return e
+}
+
+// setHARURL fills the request line and the headers known from the URL.
+func setHARURL(e *harEntry, rawURL string) {
+	e.Request.URL = rawURL
+	e.Request.QueryString = []harPair{}
+	e.Request.Headers = []harPair{}
+	u, err := url.Parse(rawURL)
+	if err != nil || rawURL == "" {
+		return
+	}
+	e.Request.Headers = []harPair{
+		{Name: "Host", Value: u.Host},
+		{Name: "Connection", Value: "Upgrade"},
+		{Name: "Upgrade", Value: "websocket"},
+		{Name: "Sec-WebSocket-Version", Value: "13"},
+	}
+	q := u.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range q[k] {
+			e.Request.QueryString = append(e.Request.QueryString, harPair{Name: k, Value: v})
+		}
+	}
+}
+
+// fillHARResponse copies a handshake event into the entry's response.
+func fillHARResponse(e *harEntry, ev *session.Event) {
+	r := &e.Response
+	r.Status = ev.Status
+	r.StatusText = http.StatusText(ev.Status)
+	keys := make([]string, 0, len(ev.Headers))
+	for k := range ev.Headers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range ev.Headers[k] {
+			r.Headers = append(r.Headers, harPair{Name: k, Value: v})
+		}
+	}
+	if ct := ev.Headers.Get("Content-Type"); ct != "" {
+		r.Content.MimeType = ct
+	}
+	r.Content.Text = ev.Body
+	r.Content.Size = len(ev.Body)
+	r.BodySize = len(ev.Body)
+	if loc := ev.Headers.Get("Location"); loc != "" {
+		r.RedirectURL = loc
+	}
+	e.Timings.Send, e.Timings.Receive = 0, 0
+	e.Timings.Wait = ev.DurationMS
+	e.Time = ev.DurationMS
+}
+
+// version is the module version for the HAR creator field.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
