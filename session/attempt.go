@@ -38,6 +38,8 @@ type attempt struct {
 	lastInLen   int64       // length of the last inbound data frame header
 	pings       map[string][]pendingPing
 	closeWhy    string // why we closed, for the closed event's detail
+	opened      bool    // the socket is open: frame events may be reported
+	early       []Event // frames that arrived with the upgrade response, held until open
 }
 
 type closeFrame struct {
@@ -147,6 +149,8 @@ func (c *Conn) dial(a *attempt) (*websocket.Conn, bool) {
 	a.ws = ws
 	c.attemptN = 0
 	c.setState(StateOpen, Event{})
+	a.reportEarlyFrames()
+	c.closeDrained()
 	if len(c.queue) > 0 {
 		select {
 		case c.wake <- struct{}{}:
@@ -510,6 +514,9 @@ func (a *attempt) writeLoop(done chan<- struct{}) {
 			c.emit(Event{Type: EventDropped, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Reason: "write failed: " + shortErr(err)})
 			continue
 		}
+		c.mu.Lock()
 		c.emit(Event{Type: EventMessage, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Data: m.data})
+		c.closeDrained()
+		c.mu.Unlock()
 	}
 }

@@ -35,6 +35,7 @@ type Conn struct {
 	lastFinal  State
 	lastClosed Event  // the last closed event, repeated when a reconnect is stopped
 	closingBy  string // initiator of the current closing state
+	drain      *request // close once the backlog is written (CloseWhenSent)
 }
 
 // outMsg is a message the user sent that has not been written yet.
@@ -191,6 +192,41 @@ func (c *Conn) Close(code int, reason string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closeLocked(code, reason)
+	return nil
+}
+
+// CloseWhenSent closes like Close, but only once every message sent so far
+// has been written: a connecting socket dials first, an open one writes its
+// backlog first. This is how the headless mode ends at the end of its input.
+func (c *Conn) CloseWhenSent(code int, reason string) error {
+	if code == 0 {
+		code = int(websocket.StatusNormalClosure)
+	}
+	if err := ValidateClose(code, reason); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.userClosed = true
+	c.manual = false
+	c.drain = &request{kind: reqClose, code: code, reason: reason}
+	if c.state == StateWaiting || c.state == StateOpen && len(c.queue) == 0 {
+		c.closeLocked(code, reason)
+	}
+	return nil
+}
+
+// closeDrained closes a socket whose backlog has been written when a
+// CloseWhenSent asked for it; c.mu must be held.
+func (c *Conn) closeDrained() {
+	if c.drain != nil && len(c.queue) == 0 && c.state == StateOpen {
+		c.closeLocked(c.drain.code, c.drain.reason)
+	}
+}
+
+// closeLocked is Close with c.mu held and the arguments checked.
+func (c *Conn) closeLocked(code int, reason string) {
 	c.userClosed = true
 	c.manual = false
 	switch c.state {
@@ -206,7 +242,6 @@ func (c *Conn) Close(code int, reason string) error {
 		c.dropQueue("socket is closing")
 		c.cur.request(request{kind: reqClose, code: code, reason: reason})
 	}
-	return nil
 }
 
 // Abort drops the TCP connection without a close handshake (the peer sees
@@ -367,7 +402,7 @@ func (c *Conn) connectOnce() {
 		c.setState(StateFailed, Event{Error: c.err.Error()})
 		c.mu.Unlock()
 		return
-	case c.userClosed:
+	case c.userClosed && c.drain == nil:
 		c.setState(StateFailed, Event{Error: "closed while connecting"})
 		c.dropQueue("socket closed while connecting")
 		c.mu.Unlock()

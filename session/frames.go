@@ -8,6 +8,37 @@ import (
 	"unicode/utf8"
 )
 
+// holdEarly keeps a frame that arrived in the same read as the upgrade
+// response (a server may send a message or even its close frame at once):
+// it is reported right after the open state, not before it.
+func (a *attempt) holdEarly(ev Event) bool {
+	a.fmu.Lock()
+	defer a.fmu.Unlock()
+	if a.opened {
+		return false
+	}
+	a.early = append(a.early, ev)
+	return true
+}
+
+// reportEarlyFrames reports held frames once open, and the closing state if
+// the peer's close frame was among them; c.mu must be held.
+func (a *attempt) reportEarlyFrames() {
+	c := a.c
+	a.fmu.Lock()
+	a.opened = true
+	early, in := a.early, a.closeIn
+	a.early = nil
+	a.fmu.Unlock()
+	for _, ev := range early {
+		c.emit(ev)
+	}
+	if in != nil {
+		c.setState(StateClosing, Event{Initiator: InitiatorRemote, Code: in.code, Reason: in.reason})
+		c.dropQueue("peer is closing")
+	}
+}
+
 // onFrameIn reports a frame from the peer. It runs inside the library's read
 // (the tap sees bytes as they arrive), before the message they carry is
 // returned, so frame events precede their message event.
@@ -24,7 +55,9 @@ func (a *attempt) onFrameIn(f *frameInfo) {
 		}
 		a.fmu.Unlock()
 		if c.opts.Wire {
-			c.emitWait(frameEvent(DirIn, f, now))
+			if ev := frameEvent(DirIn, f, now); !a.holdEarly(ev) {
+				c.emitWait(ev)
+			}
 		}
 		return
 	}
@@ -36,6 +69,9 @@ func (a *attempt) onFrameIn(f *frameInfo) {
 			a.closeIn = &closeFrame{code: ev.Code, reason: ev.Reason, at: now}
 		}
 		a.fmu.Unlock()
+		if a.holdEarly(ev) {
+			return
+		}
 		c.emitWait(ev)
 		c.mu.Lock()
 		if c.state == StateOpen {
@@ -49,6 +85,9 @@ func (a *attempt) onFrameIn(f *frameInfo) {
 			ev.ID = id
 			ev.RTTMS = float64(now.Sub(sent).Microseconds()) / 1000
 		}
+	}
+	if a.holdEarly(ev) {
+		return
 	}
 	c.emitWait(ev)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ManagerOptions configure a Manager; the zero value means defaults.
@@ -284,4 +285,14 @@ func (q *eventQueue) close() {
 	q.mu.Unlock()
 	q.more.Broadcast()
 	q.space.Broadcast()
+}
+
+// Emit adds an event that comes from outside the sockets (a bad input line
+// in the headless mode, say) to the stream, in order with the rest. Conn 0
+// means it concerns no one socket.
+func (m *Manager) Emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	m.q.push(ev)
 }
