@@ -121,6 +121,7 @@ func Stream(ctx context.Context, path string, fn func(batch []session.Event) err
 	}
 	defer f.Close()
 
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 8)
@@ -193,6 +194,8 @@ func Stream(ctx context.Context, path string, fn func(batch []session.Event) err
 	switch {
 	case fnErr != nil:
 		return rep, fnErr
+	case parent.Err() != nil:
+		return rep, parent.Err()
 	case rerr != nil:
 		return rep, fmt.Errorf("failed to read session %s: %w", path, rerr)
 	}

@@ -52,6 +52,7 @@ type Store struct {
 
 	recall      map[string][]string
 	recallLines int      // lines in recall.jsonl, to know when to compact
+	recallKept  int      // entries in recall, all hosts
 	recent      []string // newest first
 	recentLines int
 	saved       map[string]string
@@ -113,8 +114,10 @@ func (s *Store) readLines(name string, fn func([]byte)) (int, error) {
 func (s *Store) loadRecall() error {
 	n, err := s.readLines(recallFile, func(b []byte) {
 		var l recallLine
-		if json.Unmarshal(b, &l) == nil {
-			s.recall[l.Host] = pushRecall(s.recall[l.Host], l.Text)
+		if json.Unmarshal(b, &l) == nil && l.Text != "" {
+			old := s.recall[l.Host]
+			s.recall[l.Host] = pushRecall(old, l.Text)
+			s.recallKept += len(s.recall[l.Host]) - len(old)
 		}
 	})
 	s.recallLines = n
@@ -127,11 +130,7 @@ func (s *Store) loadRecall() error {
 // compactRecall rewrites recall.jsonl once it holds far more lines than
 // are kept (old sends past the per-host bound, repeated sends).
 func (s *Store) compactRecall() error {
-	kept := 0
-	for _, v := range s.recall {
-		kept += len(v)
-	}
-	if s.recallLines > 2*kept+1000 {
+	if s.recallLines > 2*s.recallKept+1000 {
 		return s.rewriteRecall()
 	}
 	return nil
@@ -215,14 +214,12 @@ func (s *Store) AddRecall(host, text string) error {
 		return nil
 	}
 	s.recall[key] = pushRecall(list, text)
+	s.recallKept += len(s.recall[key]) - len(list)
 	if err := s.appendLine(recallFile, recallLine{Host: key, Text: text}); err != nil {
 		return err
 	}
 	s.recallLines++
-	if s.recallLines%1000 == 0 {
-		return s.compactRecall()
-	}
-	return nil
+	return s.compactRecall()
 }
 
 // RecentURLs returns the connection lines opened recently, newest first,
