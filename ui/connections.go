@@ -1,0 +1,207 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// connectionsPane lists the sockets, two lines each: the state badge, id,
+// state and URL, then the traffic counters and how it ended. The selected
+// socket is the one the log, timeline and composer follow.
+type connectionsPane struct {
+	c       *common
+	cursor  int // index into socks.order
+	offset  int // first visible socket
+	width   int
+	height  int
+	focused bool
+}
+
+func newConnectionsPane(c *common) connectionsPane {
+	return connectionsPane{c: c}
+}
+
+// SetSize sets the outer size, border included.
+func (p *connectionsPane) SetSize(w, h int) { p.width, p.height = w, h }
+
+// selected returns the id of the selected socket, 0 when there is none.
+func (p connectionsPane) selected() int {
+	order := p.c.socks.order
+	if len(order) == 0 {
+		return 0
+	}
+	return order[clamp(p.cursor, 0, len(order)-1)]
+}
+
+// selectID moves the selection to socket id if it exists.
+func (p *connectionsPane) selectID(id int) {
+	for i, v := range p.c.socks.order {
+		if v == id {
+			p.cursor = i
+			p.scroll()
+			return
+		}
+	}
+}
+
+// perSocket is how many lines one socket takes.
+const perSocket = 2
+
+func (p *connectionsPane) visible() int { return max((p.height-2)/perSocket, 1) }
+
+func (p *connectionsPane) scroll() {
+	n := len(p.c.socks.order)
+	p.cursor = clamp(p.cursor, 0, max(n-1, 0))
+	if p.cursor < p.offset {
+		p.offset = p.cursor
+	}
+	if p.cursor >= p.offset+p.visible() {
+		p.offset = p.cursor - p.visible() + 1
+	}
+	p.offset = clamp(p.offset, 0, max(n-p.visible(), 0))
+}
+
+// Update moves the selection.
+func (p connectionsPane) Update(msg tea.Msg) (connectionsPane, tea.Cmd) {
+	k := &p.c.keys
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, k.Up):
+			p.cursor--
+		case key.Matches(msg, k.Down):
+			p.cursor++
+		case key.Matches(msg, k.Top):
+			p.cursor = 0
+		case key.Matches(msg, k.Bottom):
+			p.cursor = len(p.c.socks.order) - 1
+		case key.Matches(msg, k.PageUp):
+			p.cursor -= p.visible()
+		case key.Matches(msg, k.PageDown):
+			p.cursor += p.visible()
+		}
+	case tea.MouseWheelMsg:
+		if msg.Button == tea.MouseWheelUp {
+			p.cursor--
+		} else if msg.Button == tea.MouseWheelDown {
+			p.cursor++
+		}
+	}
+	p.scroll()
+	return p, nil
+}
+
+// clickRow selects the socket drawn at row y inside the pane.
+func (p *connectionsPane) clickRow(y int) {
+	if y < 1 {
+		return
+	}
+	p.cursor = p.offset + (y-1)/perSocket
+	p.scroll()
+}
+
+// View draws the pane.
+func (p connectionsPane) View() string {
+	s := p.c.socks
+	inner := p.width - 2
+	lines := make([]string, 0, p.height)
+	same := s.sameHost()
+	for i := p.offset; i < len(s.order) && len(lines) < p.height-2; i++ {
+		sk := s.byID[s.order[i]]
+		a, b := p.row(sk, inner, same)
+		if i == p.cursor {
+			a = p.c.styles.Row.Selected.Render(fit(a, inner))
+			b = p.c.styles.Row.Selected.Render(fit(b, inner))
+		}
+		lines = append(lines, a, b)
+	}
+	if len(s.order) == 0 {
+		lines = append(lines, p.c.styles.App.Muted.Render(" no sockets yet"))
+	}
+	badge := ""
+	if n := len(s.order); n > p.visible() {
+		badge = p.c.styles.App.Muted.Render(strconv.Itoa(p.cursor+1) + "/" + strconv.Itoa(n))
+	}
+	return p.c.styles.box("Connections", badge, lines, p.width, p.height, p.focused)
+}
+
+// stateIcon is the glyph of the badge; the shape tells states apart
+// without colour.
+func stateIcon(st session.State) string {
+	switch st {
+	case session.StateConnecting:
+		return "◌"
+	case session.StateOpen:
+		return "●"
+	case session.StateClosing:
+		return "◐"
+	case session.StateClosed:
+		return "○"
+	case session.StateFailed:
+		return "✕"
+	case session.StateWaiting:
+		return "↻"
+	}
+	return "·"
+}
+
+// row renders one socket's two lines.
+func (p connectionsPane) row(sk *socket, width int, sameHost bool) (string, string) {
+	st := p.c.styles
+	ss := st.stateStyle(sk.state)
+	label := stateLabel(sk.state, sk.initiator)
+	if sk.state == session.StateClosing {
+		switch sk.initiator {
+		case session.InitiatorLocal:
+			label = "closing ⇢"
+		case session.InitiatorRemote:
+			label = "closing ⇠"
+		}
+	}
+	if sk.halfClosed && !sk.state.Final() {
+		label += " ½"
+	}
+	head := " " + ss.Render(stateIcon(sk.state)) + " " + st.Row.Normal.Render(fit("#"+strconv.Itoa(sk.id), 4)) +
+		ss.Render(fit(label, 11)) + " "
+	url := inert(shortURL(sk.url, sameHost), oneLine, 256)
+	first := head + st.Row.Normal.Render(truncate(url, max(width-lipgloss.Width(head), 1)))
+
+	var parts []string
+	parts = append(parts, st.Row.Out.Render("↑"+shortCount(sk.msgsOut))+st.Row.Muted.Render(" "+humanBytes(sk.bytesOut)),
+		st.Row.In.Render("↓"+shortCount(sk.msgsIn))+st.Row.Muted.Render(" "+humanBytes(sk.bytesIn)))
+	if q := len(sk.queued); q > 0 {
+		parts = append(parts, st.Row.Queued.Render("q"+strconv.Itoa(q)))
+	}
+	if sk.rtt > 0 {
+		parts = append(parts, st.Row.Muted.Render("rtt "+humanMS(sk.rtt)))
+	}
+	switch {
+	case sk.state == session.StateFailed:
+		parts = append(parts, st.Row.Error.Render(inert(failureText(sk.failStatus, sk.failErr), oneLine, 200)))
+	case sk.state == session.StateWaiting:
+		parts = append(parts, st.stateStyle(sk.state).Render("retry #"+strconv.Itoa(sk.attempt)))
+	case sk.closeCode != 0:
+		cs := st.Row.Muted
+		if session.IsErrorClose(sk.closeCode) {
+			cs = st.Row.Error
+		}
+		parts = append(parts, cs.Render(session.CloseCodeString(sk.closeCode)))
+	}
+	second := "     " + strings.Join(parts, st.Row.Muted.Render(" · "))
+	return first, second
+}
+
+func clamp(v, lo, hi int) int {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}

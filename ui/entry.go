@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// entryKind is what one log row shows; the filter's kind: prefix matches its
+// String.
+type entryKind uint8
+
+const (
+	kindText entryKind = iota
+	kindBinary
+	kindPing
+	kindPong
+	kindClose
+	kindFrame // a data frame seen by the wire tap (--wire)
+	kindQueued
+	kindDropped
+	kindState
+	kindHandshake
+	kindEOF
+	kindError
+)
+
+var kindNames = [...]string{"text", "binary", "ping", "pong", "close", "frame", "queued", "dropped", "state", "handshake", "eof", "error"}
+
+// String names the kind as the log and the filter spell it.
+func (k entryKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "?"
+}
+
+// entry flags.
+const (
+	flagIn     uint8 = 1 << iota // received; else sent or local
+	flagOut                      // sent
+	flagFin                      // frame FIN bit
+	flagRSV1                     // frame RSV1 (compressed)
+	flagMasked                   // frame masked
+	flagAuto                     // sent by the library, not the user (pong reply, close reply)
+	flagWire                     // reported only in wire mode
+)
+
+// Outcome of a queued message, updated in place when its fate is known.
+const (
+	queuePending uint8 = iota
+	queueSent
+	queueDropped
+)
+
+// entry is one log row. Entries are kept by the hundred thousand per socket,
+// so the struct stays small: rare, bulky facts (headers, state details) live
+// behind ev, which only non-message entries carry.
+type entry struct {
+	at      int64 // unix nanoseconds
+	seq     uint64
+	data    []byte
+	text    string // opcode of a wire frame, close reason, error, state summary
+	preview string // sanitized one-line preview, built on first display
+	id      uint64
+	doneAt  int64 // queued: when it was written or dropped
+	ev      *session.Event
+	length  int32
+	code    int32 // close code, HTTP status
+	rtt     float32
+	frames  uint16
+	conn    uint16
+	kind    entryKind
+	flags   uint8
+	outcome uint8
+}
+
+func (e *entry) time() time.Time { return time.Unix(0, e.at) }
+func (e *entry) in() bool        { return e.flags&flagIn != 0 }
+func (e *entry) out() bool       { return e.flags&flagOut != 0 }
+func (e *entry) has(f uint8) bool {
+	return e.flags&f != 0
+}
+
+// ring keeps the newest cap entries of one socket. Entries are addressed by
+// a local index that only grows, so a reference stays valid (or is known to
+// be gone) however many entries arrive after it.
+type ring struct {
+	buf   []entry
+	start uint64 // local index of the oldest kept entry
+	next  uint64 // local index the next entry gets
+	cap   int
+}
+
+func newRing(capacity int) ring {
+	return ring{cap: capacity}
+}
+
+// push appends e; when full it returns the entry it let go.
+func (r *ring) push(e entry) (old entry, evicted bool) {
+	i := r.next
+	r.next++
+	if len(r.buf) < r.cap {
+		r.buf = append(r.buf, e)
+		return entry{}, false
+	}
+	p := &r.buf[i%uint64(r.cap)]
+	old = *p
+	*p = e
+	r.start++
+	return old, true
+}
+
+// at returns the entry at local index i, or nil when it was let go or does
+// not exist yet.
+func (r *ring) at(i uint64) *entry {
+	if i < r.start || i >= r.next {
+		return nil
+	}
+	return &r.buf[i%uint64(r.cap)]
+}
+
+// len is the number of entries kept.
+func (r *ring) len() int { return int(r.next - r.start) }
+
+// ref addresses one entry of one socket: the socket id in the top 16 bits,
+// the local index below. Eight bytes, so a million of them are cheap.
+type ref uint64
+
+const refShift = 48
+
+func makeRef(conn int, idx uint64) ref { return ref(uint64(conn)<<refShift | idx) }
+func (r ref) conn() int                { return int(r >> refShift) }
+func (r ref) idx() uint64              { return uint64(r) & (1<<refShift - 1) }
+
+func timeOf(ns int64) time.Time { return time.Unix(0, ns) }

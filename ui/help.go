@@ -1,0 +1,59 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+)
+
+// shortHelp is the help bar for the focused pane: what works here, first.
+func (m *Model) shortHelp() []key.Binding {
+	k := &m.c.keys
+	switch m.focus {
+	case paneComposer:
+		return []key.Binding{k.Send, k.Newline, k.RecallOld, k.Save, k.Saved, k.Back, k.ForceQuit}
+	case paneLog:
+		return []key.Binding{k.Down, k.Filter, k.Open, k.Follow, k.Wire, k.AllSocks, k.Copy, k.Compose, k.NextPane, k.Help, k.Quit}
+	case paneDetail:
+		return []key.Binding{k.Down, k.Copy, k.Back, k.NextPane, k.Help, k.Quit}
+	case paneTimeline:
+		return []key.Binding{k.Down, k.Timeline, k.NextPane, k.Help, k.Quit}
+	}
+	return []key.Binding{k.Down, k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Compose, k.NextPane, k.Help, k.Quit}
+}
+
+// fullHelp groups every binding for the ? overlay.
+func (m *Model) fullHelp() [][]key.Binding {
+	k := &m.c.keys
+	return [][]key.Binding{
+		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Open, k.Back},
+		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Timeline, k.AllSocks},
+		{k.Filter, k.Follow, k.Wire, k.Copy, k.Help, k.Quit, k.ForceQuit},
+		{k.Compose, k.Send, k.Newline, k.RecallOld, k.RecallNew, k.Save, k.Saved, k.Delete},
+	}
+}
+
+// helpOverlay draws the ? box: every key, and the command language.
+func (m *Model) helpOverlay(width int) string {
+	st := &m.c.styles
+	h := help.New()
+	h.Styles = st.Help
+	h.SetWidth(width - 6)
+	keys := h.FullHelpView(m.fullHelp())
+	cmds := []string{
+		st.Overlay.Title.Render("Composer commands"),
+		"text            send a text message (//x sends \"/x\")",
+		"/text T  /binary HEX  /json J   send (JSON is checked first)",
+		"/ping [T]  /close [CODE [REASON]]  /abort  /reconnect",
+		"/to N|all   choose the target   /connect URL   /quit",
+		"",
+		st.Overlay.Title.Render("Log filter ( / )"),
+		"word (lower case ignores case) · re:REGEX · kind:ping,pong word",
+	}
+	body := lipgloss.JoinVertical(lipgloss.Left,
+		st.Overlay.Title.Render("Keys"), "", keys, "", strings.Join(cmds, "\n"), "",
+		st.App.Muted.Render("esc or ? closes"))
+	return st.Overlay.Box.Render(body)
+}

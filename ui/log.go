@@ -1,0 +1,468 @@
+package ui
+
+import (
+	"strconv"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+)
+
+// logPane shows the entries of the selected socket, or of every socket
+// interleaved. It keeps an index (rows) of the entries that pass its view
+// (socket, wire mode, filter), appended to as events arrive, so drawing
+// touches only the visible rows however many are kept.
+//
+// Sockets let their oldest entries go independently, so in the interleaved
+// view a let-go entry may sit inside rows: a hole. Holes at the front are
+// trimmed at once; holes inside are skipped when drawing and compacted away
+// once they are more than an eighth of the rows.
+type logPane struct {
+	c         *common
+	rows      []ref
+	holes     int
+	cursor    int // index into rows
+	top       int // first row drawn when not following
+	follow    bool
+	newCount  int
+	socket    int // selected socket
+	all       bool
+	wire      bool
+	filter    filter
+	input     textinput.Model
+	filtering bool
+	filterErr string
+	width     int
+	height    int
+	focused   bool
+}
+
+func newLogPane(c *common) logPane {
+	in := textinput.New()
+	in.Prompt = "/"
+	in.Placeholder = "text, re:REGEX or kind:ping"
+	return logPane{c: c, follow: true, input: in}
+}
+
+// SetSize sets the outer size, border included.
+func (p *logPane) SetSize(w, h int) {
+	p.width, p.height = w, h
+	p.input.SetWidth(max(w-6, 8))
+}
+
+// page is how many rows fit.
+func (p *logPane) page() int {
+	h := p.height - 2
+	if p.filtering || p.filterErr != "" {
+		h--
+	}
+	return max(h, 1)
+}
+
+// matches reports whether e belongs in this view.
+func (p *logPane) matches(e *entry) bool {
+	if !p.all && int(e.conn) != p.socket {
+		return false
+	}
+	if !p.wire && e.flags&flagWire != 0 {
+		return false
+	}
+	return p.filter.match(e)
+}
+
+// onApplied keeps rows in step with one applied event.
+func (p *logPane) onApplied(res applied) {
+	if res.evicted && p.matches(&res.old) {
+		p.holes++
+		p.trimFront()
+	}
+	if e := p.c.socks.entry(res.added); e != nil && p.matches(e) {
+		p.rows = append(p.rows, res.added)
+		if p.follow {
+			p.cursor = len(p.rows) - 1
+		} else {
+			p.newCount++
+		}
+	}
+	if p.holes > 1024 && p.holes > len(p.rows)/8 {
+		p.compact()
+	}
+}
+
+func (p *logPane) isHole(i int) bool { return p.c.socks.entry(p.rows[i]) == nil }
+
+// trimFront drops holes at the front of rows, keeping cursor and top on
+// the same entries.
+func (p *logPane) trimFront() {
+	n := 0
+	for n < len(p.rows) && p.isHole(n) {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	p.rows = p.rows[n:]
+	p.holes -= n
+	p.cursor = max(p.cursor-n, 0)
+	p.top = max(p.top-n, 0)
+}
+
+// compact removes every hole, keeping cursor and top on the same entries.
+func (p *logPane) compact() {
+	out := p.rows[:0]
+	cur, top := 0, 0
+	for i, r := range p.rows {
+		if i == p.cursor {
+			cur = len(out)
+		}
+		if i == p.top {
+			top = len(out)
+		}
+		if p.c.socks.entry(r) != nil {
+			out = append(out, r)
+		}
+	}
+	p.rows, p.holes = out, 0
+	p.cursor = clamp(cur, 0, max(len(out)-1, 0))
+	p.top = clamp(top, 0, max(len(out)-1, 0))
+}
+
+// rebuild scans every kept entry again; it runs when the view changes.
+func (p *logPane) rebuild() {
+	socks := p.c.socks
+	p.rows, p.holes, p.newCount = p.rows[:0], 0, 0
+	if !p.all {
+		if sk := socks.get(p.socket); sk != nil {
+			for i := sk.log.start; i < sk.log.next; i++ {
+				if p.matches(sk.log.at(i)) {
+					p.rows = append(p.rows, makeRef(sk.id, i))
+				}
+			}
+		}
+	} else {
+		// Merge the sockets' logs by arrival order.
+		heads := make([]uint64, len(socks.order))
+		for i, id := range socks.order {
+			heads[i] = socks.byID[id].log.start
+		}
+		for {
+			best, bestSeq := -1, uint64(0)
+			for i, id := range socks.order {
+				if e := socks.byID[id].log.at(heads[i]); e != nil && (best < 0 || e.seq < bestSeq) {
+					best, bestSeq = i, e.seq
+				}
+			}
+			if best < 0 {
+				break
+			}
+			id := socks.order[best]
+			if p.matches(socks.byID[id].log.at(heads[best])) {
+				p.rows = append(p.rows, makeRef(id, heads[best]))
+			}
+			heads[best]++
+		}
+	}
+	p.follow = true
+	p.cursor = max(len(p.rows)-1, 0)
+	p.top = 0
+}
+
+// refine narrows rows to a stricter filter without scanning everything.
+func (p *logPane) refine() {
+	out := p.rows[:0]
+	for _, r := range p.rows {
+		if e := p.c.socks.entry(r); e != nil && p.filter.match(e) {
+			out = append(out, r)
+		}
+	}
+	p.rows, p.holes = out, 0
+	p.follow = true
+	p.cursor = max(len(p.rows)-1, 0)
+}
+
+// setSocket shows socket id (when not showing all).
+func (p *logPane) setSocket(id int) {
+	if p.socket == id {
+		return
+	}
+	p.socket = id
+	if !p.all {
+		p.rebuild()
+	}
+}
+
+// setFilter applies a filter typed so far.
+func (p *logPane) setFilter(raw string) {
+	f, err := parseFilter(raw)
+	if err != nil {
+		p.filterErr = err.Error()
+		return
+	}
+	p.filterErr = ""
+	old := p.filter
+	p.filter = f
+	if f.narrows(&old) && p.holes == 0 {
+		p.refine()
+		return
+	}
+	p.rebuild()
+}
+
+// selected returns the entry under the cursor.
+func (p *logPane) selected() (ref, bool) {
+	if len(p.rows) == 0 {
+		return 0, false
+	}
+	i := clamp(p.cursor, 0, len(p.rows)-1)
+	if p.isHole(i) {
+		if j := p.step(i, 1); j >= 0 {
+			i = j
+		} else if j := p.step(i, -1); j >= 0 {
+			i = j
+		} else {
+			return 0, false
+		}
+	}
+	return p.rows[i], true
+}
+
+// step returns the next row that is not a hole from i in direction d, or -1.
+func (p *logPane) step(i, d int) int {
+	for i += d; i >= 0 && i < len(p.rows); i += d {
+		if !p.isHole(i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// move moves the cursor n rows (negative: up), leaving follow mode when
+// moving up and rejoining it on reaching the last row.
+func (p *logPane) move(n int) {
+	if len(p.rows) == 0 {
+		return
+	}
+	if p.follow && n < 0 {
+		p.top = p.windowStart()
+		p.follow = false
+	}
+	d := 1
+	if n < 0 {
+		d, n = -1, -n
+	}
+	for ; n > 0; n-- {
+		j := p.step(p.cursor, d)
+		if j < 0 {
+			break
+		}
+		p.cursor = j
+	}
+	if p.step(p.cursor, 1) < 0 {
+		p.setFollow(true)
+		return
+	}
+	p.keepCursorVisible()
+}
+
+// setFollow turns following the tail on or off.
+func (p *logPane) setFollow(on bool) {
+	if on {
+		p.follow, p.newCount = true, 0
+		p.cursor = max(len(p.rows)-1, 0)
+		return
+	}
+	if p.follow {
+		p.top = p.windowStart()
+	}
+	p.follow = false
+}
+
+// windowStart is the first row drawn when following: page rows up from the end.
+func (p *logPane) windowStart() int {
+	i, n := len(p.rows), 0
+	for i > 0 && n < p.page() {
+		i--
+		if !p.isHole(i) {
+			n++
+		}
+	}
+	return i
+}
+
+func (p *logPane) keepCursorVisible() {
+	if p.cursor < p.top {
+		p.top = p.cursor
+		return
+	}
+	n := 0
+	for i := p.top; i < p.cursor; i++ {
+		if !p.isHole(i) {
+			n++
+		}
+		if n >= p.page() {
+			// The cursor is below the window: start the window page-1 rows above it.
+			p.top = p.cursor
+			for k := 1; k < p.page(); k++ {
+				if j := p.step(p.top, -1); j >= 0 {
+					p.top = j
+				}
+			}
+			return
+		}
+	}
+}
+
+// Update handles keys and the wheel; the filter input swallows keys while
+// it is open.
+func (p logPane) Update(msg tea.Msg) (logPane, tea.Cmd) {
+	k := &p.c.keys
+	if p.filtering {
+		if km, ok := msg.(tea.KeyPressMsg); ok {
+			switch {
+			case key.Matches(km, k.Back):
+				p.filtering = false
+				p.input.Blur()
+				p.input.SetValue("")
+				p.setFilter("")
+				return p, nil
+			case km.String() == "enter":
+				p.filtering = false
+				p.input.Blur()
+				return p, nil
+			}
+		}
+		var cmd tea.Cmd
+		before := p.input.Value()
+		p.input, cmd = p.input.Update(msg)
+		if v := p.input.Value(); v != before {
+			p.setFilter(v)
+		}
+		return p, cmd
+	}
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, k.Up):
+			p.move(-1)
+		case key.Matches(msg, k.Down):
+			p.move(1)
+		case key.Matches(msg, k.PageUp):
+			p.move(-p.page())
+		case key.Matches(msg, k.PageDown):
+			p.move(p.page())
+		case key.Matches(msg, k.Top):
+			p.setFollow(false)
+			p.cursor, p.top = 0, 0
+			if len(p.rows) > 0 && p.isHole(0) {
+				p.cursor = max(p.step(0, 1), 0)
+			}
+		case key.Matches(msg, k.Bottom):
+			p.setFollow(true)
+		case key.Matches(msg, k.Filter):
+			p.filtering = true
+			p.input.SetValue(p.filter.raw)
+			p.input.CursorEnd()
+			return p, p.input.Focus()
+		}
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			p.move(-3)
+		case tea.MouseWheelDown:
+			p.move(3)
+		}
+	}
+	return p, nil
+}
+
+// clickRow selects the row drawn at line y inside the pane.
+func (p *logPane) clickRow(y int) {
+	i := p.top
+	if p.follow {
+		i = p.windowStart()
+	}
+	for n := 1; n < y && i >= 0; n++ {
+		i = p.step(i, 1)
+	}
+	if i >= 0 && i < len(p.rows) {
+		p.setFollow(false)
+		p.cursor = i
+		if p.step(i, 1) < 0 {
+			p.setFollow(true)
+		}
+	}
+}
+
+// View draws the visible rows only.
+func (p logPane) View() string {
+	st := &p.c.styles
+	inner := p.width - 2
+	lines := make([]string, 0, p.height)
+	i := p.top
+	if p.follow {
+		i = p.windowStart()
+	}
+	for ; i < len(p.rows) && len(lines) < p.page(); i++ {
+		e := p.c.socks.entry(p.rows[i])
+		if e == nil {
+			continue
+		}
+		line := p.renderRow(e, inner)
+		if i == p.cursor && (p.focused || !p.follow) {
+			line = st.Row.Selected.Render(fit(line, inner))
+		}
+		lines = append(lines, line)
+	}
+	if len(p.rows) == 0 {
+		msg := " nothing yet"
+		if !p.filter.empty() {
+			msg = " nothing matches the filter"
+		}
+		lines = append(lines, st.App.Muted.Render(msg))
+	}
+	for len(lines) < p.page() {
+		lines = append(lines, "")
+	}
+	switch {
+	case p.filterErr != "":
+		lines = append(lines, st.App.Error.Render(" "+inert(p.filterErr, oneLine, 300)))
+	case p.filtering:
+		lines = append(lines, " "+p.input.View())
+	}
+	return st.box(p.title(), p.badge(), lines, p.width, p.height, p.focused)
+}
+
+func (p *logPane) title() string {
+	t := "Log"
+	if p.all {
+		t += " · all sockets"
+	} else if sk := p.c.socks.get(p.socket); sk != nil {
+		t += " · #" + strconv.Itoa(sk.id) + " " + inert(sk.url, oneLine, 200)
+	}
+	if !p.filter.empty() {
+		t += " · /" + inert(p.filter.raw, oneLine, 100)
+	}
+	return t
+}
+
+func (p *logPane) badge() string {
+	st := &p.c.styles
+	var b string
+	id := p.socket
+	if p.all {
+		id = 0
+	}
+	if n := p.c.socks.evicted(id); n > 0 {
+		b += st.App.Muted.Render(groupDigits(int64(n))+" older let go") + " "
+	}
+	if p.wire {
+		b += st.Row.Wire.Render("wire") + " "
+	}
+	if p.follow {
+		return b + st.Row.Sent.Render("follow ●")
+	}
+	if p.newCount > 0 {
+		return b + st.Pane.Badge.Render(groupDigits(int64(p.newCount))+" new ↓")
+	}
+	return b + st.App.Muted.Render("paused ○")
+}

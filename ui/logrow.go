@@ -1,0 +1,239 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"charm.land/lipgloss/v2"
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// previewLimit is how many payload bytes a one-line preview looks at.
+const previewLimit = 512
+
+// renderRow draws one log row: time, direction, kind, size, [socket], preview.
+func (p *logPane) renderRow(e *entry, width int) string {
+	st := &p.c.styles
+	var b strings.Builder
+	b.Grow(width + 64)
+	b.WriteString(st.Row.Time.Render(clock(e.time(), p.c.loc)))
+	b.WriteByte(' ')
+	switch {
+	case e.in():
+		b.WriteString(st.Row.In.Render("↓"))
+	case e.out():
+		b.WriteString(st.Row.Out.Render("↑"))
+	default:
+		b.WriteString(st.Row.Muted.Render("·"))
+	}
+	b.WriteByte(' ')
+	b.WriteString(p.kindStyle(e).Render(fit(kindLabel(e), 9)))
+	b.WriteString(st.Row.Size.Render(padLeft(sizeLabel(e), 7)))
+	b.WriteString("  ")
+	if p.all {
+		b.WriteString(st.Row.Muted.Render(fit("#"+strconv.Itoa(int(e.conn)), 4)))
+	}
+	if e.preview == "" {
+		e.preview = previewOf(e)
+	}
+	used := 12 + 3 + 9 + 7 + 2
+	if p.all {
+		used += 4
+	}
+	suffix := outcomeSuffix(e, p.c)
+	room := width - used - lipgloss.Width(suffix)
+	text := truncate(e.preview, max(room, 1))
+	switch e.kind {
+	case kindError, kindDropped:
+		b.WriteString(st.Row.Error.Render(text))
+	case kindState, kindHandshake, kindEOF:
+		b.WriteString(st.stateStyle(stateOfEntry(e)).Render(text))
+	case kindFrame:
+		b.WriteString(st.Row.Wire.Render(text))
+	default:
+		b.WriteString(st.Row.Normal.Render(text))
+	}
+	if suffix != "" {
+		b.WriteString(st.Row.Auto.Render(suffix))
+	}
+	return b.String()
+}
+
+// outcomeSuffix tells what became of a queued message and marks replies
+// the library sent by itself.
+func outcomeSuffix(e *entry, c *common) string {
+	switch {
+	case e.kind == kindQueued:
+		switch e.outcome {
+		case queueSent:
+			return "  → sent " + clock(time.Unix(0, e.doneAt), c.loc)
+		case queueDropped:
+			return "  → dropped"
+		}
+		return "  (waiting)"
+	case e.has(flagAuto):
+		return "  (auto)"
+	case e.kind == kindPong && e.rtt > 0:
+		return "  rtt " + humanMS(float64(e.rtt))
+	}
+	return ""
+}
+
+func (p *logPane) kindStyle(e *entry) lipgloss.Style {
+	st := &p.c.styles
+	switch e.kind {
+	case kindPing, kindPong, kindClose:
+		return st.Row.Control
+	case kindQueued:
+		if e.outcome == queueSent {
+			return st.Row.Sent
+		}
+		return st.Row.Queued
+	case kindDropped, kindError:
+		return st.Row.Error
+	case kindFrame:
+		return st.Row.Wire
+	case kindState, kindHandshake, kindEOF:
+		return st.Row.Muted
+	}
+	return st.Row.Kind
+}
+
+// kindLabel is the kind column: the kind, or a wire frame's opcode.
+func kindLabel(e *entry) string {
+	switch e.kind {
+	case kindFrame:
+		op := e.text
+		if op == "continuation" {
+			op = "cont"
+		}
+		return "⋯" + op
+	case kindState:
+		return "state"
+	}
+	return e.kind.String()
+}
+
+// sizeLabel is the size column, blank for entries that carry no payload.
+func sizeLabel(e *entry) string {
+	switch e.kind {
+	case kindState, kindHandshake, kindEOF, kindError:
+		return ""
+	}
+	return humanBytes(int64(e.length))
+}
+
+// stateOfEntry picks the style of a lifecycle row.
+func stateOfEntry(e *entry) session.State {
+	if e.kind == kindState && e.ev != nil {
+		return e.ev.To
+	}
+	if e.kind == kindHandshake && e.code != 101 {
+		return session.StateFailed
+	}
+	if e.kind == kindEOF {
+		return session.StateClosing
+	}
+	return session.StateOpen
+}
+
+// previewOf builds the one-line, inert preview of an entry. It is cached on
+// the entry: a row is prepared once, however often it is drawn.
+func previewOf(e *entry) string {
+	switch e.kind {
+	case kindText, kindQueued, kindDropped:
+		var s string
+		if e.kind == kindDropped {
+			s = "#" + strconv.FormatUint(e.id, 10) + " " + inert(e.text, oneLine, 200)
+			if len(e.data) > 0 {
+				s += ": " + payloadPreview(e.data, e.kind == kindDropped && !utf8.Valid(e.data))
+			}
+			return s
+		}
+		if e.kind == kindQueued {
+			s = "#" + strconv.FormatUint(e.id, 10) + " "
+			return s + payloadPreview(e.data, e.text == "binary")
+		}
+		return payloadPreview(e.data, false)
+	case kindBinary:
+		return hexPreview(e.data)
+	case kindPing, kindPong:
+		if len(e.data) == 0 {
+			return ""
+		}
+		return payloadPreview(e.data, !utf8.Valid(e.data))
+	case kindClose:
+		if e.code == 0 {
+			return "no status"
+		}
+		s := session.CloseCodeString(int(e.code))
+		if e.text != "" {
+			s += " " + strconv.Quote(inert(e.text, oneLine, 200))
+		}
+		return s
+	case kindFrame:
+		var f []string
+		if e.has(flagFin) {
+			f = append(f, "fin")
+		} else {
+			f = append(f, "more")
+		}
+		if e.has(flagRSV1) {
+			f = append(f, "rsv1")
+		}
+		if e.has(flagMasked) {
+			f = append(f, "masked")
+		}
+		return strings.Join(f, " ")
+	case kindHandshake:
+		if e.ev == nil {
+			return ""
+		}
+		s := failureText(e.ev.Status, "")
+		if e.ev.DurationMS > 0 {
+			s += " in " + humanMS(e.ev.DurationMS)
+		}
+		if e.ev.Subprotocol != "" {
+			s += " · " + e.ev.Subprotocol
+		}
+		if e.ev.Extensions != "" {
+			s += " · " + e.ev.Extensions
+		}
+		return inert(s, oneLine, 300)
+	case kindEOF:
+		s := "peer half-closed TCP (FIN) without a close frame"
+		if e.text != "" {
+			s += ": " + e.text
+		}
+		return inert(s, oneLine, 300)
+	}
+	return inert(e.text, oneLine, previewLimit)
+}
+
+// payloadPreview shows text inertly, or bytes as hex when they are binary.
+func payloadPreview(data []byte, binary bool) string {
+	if binary {
+		return hexPreview(data)
+	}
+	return inertBytes(data, oneLine, previewLimit)
+}
+
+// hexPreview shows the first bytes as "00 ff 10 1b …".
+func hexPreview(data []byte) string {
+	const n = 32
+	var b strings.Builder
+	for i, c := range data {
+		if i == n {
+			b.WriteString("…")
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte(hexDigit[c>>4])
+		b.WriteByte(hexDigit[c&0xf])
+	}
+	return b.String()
+}

@@ -1,0 +1,195 @@
+package ui
+
+import (
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// promptKind is which small dialog is open.
+type promptKind int
+
+const (
+	promptURL      promptKind = iota // new connection: "URL [flags]", offering recent URLs
+	promptSaveName                   // name to save the composer text under
+	promptSaved                      // pick a saved message
+)
+
+// promptDoneMsg carries what the user chose in a prompt.
+type promptDoneMsg struct {
+	kind  promptKind
+	value string
+}
+
+// deleteSavedMsg asks the root to forget a saved message.
+type deleteSavedMsg struct{ name string }
+
+// promptModel is the dialog for a new connection, a save name, or picking a
+// saved message: a text input over a list the arrows move through.
+type promptModel struct {
+	c      *common
+	kind   promptKind
+	input  textinput.Model
+	items  []string
+	saved  map[string]string
+	cursor int // -1: the input has the keyboard; ≥ 0: an item is chosen
+	err    string
+	width  int
+	auto   bool // opened by itself because there were no sockets
+}
+
+func newPrompt(c *common, kind promptKind, items []string, saved map[string]string) (promptModel, tea.Cmd) {
+	in := textinput.New()
+	switch kind {
+	case promptURL:
+		in.Prompt = "URL › "
+		in.Placeholder = "ws://127.0.0.1:8765/echo [flags]"
+	case promptSaveName:
+		in.Prompt = "name › "
+		in.Placeholder = "a name for this message"
+	case promptSaved:
+		in.Prompt = "find › "
+		in.Placeholder = "type to narrow the list"
+	}
+	p := promptModel{c: c, kind: kind, input: in, items: items, saved: saved, cursor: -1}
+	if kind == promptSaved {
+		p.items = sortedKeys(saved)
+		if len(p.items) > 0 {
+			p.cursor = 0
+		}
+	}
+	return p, p.input.Focus()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// visibleItems is the list narrowed by what was typed (saved messages only).
+func (p *promptModel) visibleItems() []string {
+	if p.kind != promptSaved || p.input.Value() == "" {
+		return p.items
+	}
+	q := strings.ToLower(p.input.Value())
+	var out []string
+	for _, it := range p.items {
+		if strings.Contains(strings.ToLower(it), q) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Update edits the input or moves through the list.
+func (p promptModel) Update(msg tea.Msg) (promptModel, tea.Cmd) {
+	k := &p.c.keys
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		var cmd tea.Cmd
+		p.input, cmd = p.input.Update(msg)
+		return p, cmd
+	}
+	items := p.visibleItems()
+	switch {
+	case km.String() == "enter":
+		v := strings.TrimSpace(p.input.Value())
+		if p.cursor >= 0 && p.cursor < len(items) && (p.kind == promptSaved || v == "") {
+			v = items[p.cursor]
+		}
+		if v == "" {
+			p.err = "type something first (esc cancels)"
+			return p, nil
+		}
+		kind := p.kind
+		return p, func() tea.Msg { return promptDoneMsg{kind: kind, value: v} }
+	case km.String() == "up":
+		p.cursor = max(p.cursor-1, -1)
+		if p.kind == promptSaved {
+			p.cursor = max(p.cursor, 0)
+		}
+		return p, nil
+	case km.String() == "down":
+		p.cursor = min(p.cursor+1, len(items)-1)
+		return p, nil
+	case p.kind == promptSaved && key.Matches(km, k.Delete) && p.cursor >= 0 && p.cursor < len(items):
+		name := items[p.cursor]
+		delete(p.saved, name)
+		p.items = sortedKeys(p.saved)
+		p.cursor = min(p.cursor, len(p.visibleItems())-1)
+		return p, func() tea.Msg { return deleteSavedMsg{name: name} }
+	case p.kind == promptURL && km.String() == "tab" && p.cursor >= 0 && p.cursor < len(items):
+		p.input.SetValue(items[p.cursor])
+		p.input.CursorEnd()
+		p.cursor = -1
+		return p, nil
+	}
+	p.err = ""
+	var cmd tea.Cmd
+	p.input, cmd = p.input.Update(msg)
+	if p.kind == promptSaved {
+		p.cursor = clamp(p.cursor, 0, max(len(p.visibleItems())-1, 0))
+	}
+	return p, cmd
+}
+
+// View draws the dialog box.
+func (p promptModel) View(width int) string {
+	st := &p.c.styles
+	w := clamp(width-4, 30, 90)
+	p.input.SetWidth(w - 10)
+	var title, hint string
+	switch p.kind {
+	case promptURL:
+		title, hint = "New connection", "enter opens · ↑↓ recent · tab edits the chosen one · esc cancels"
+		if p.auto {
+			title = "No sockets yet — open one"
+		}
+	case promptSaveName:
+		title, hint = "Save message", "enter saves · esc cancels"
+	case promptSaved:
+		title, hint = "Saved messages", "enter puts it in the composer · ctrl+d deletes · esc cancels"
+	}
+	lines := []string{st.Overlay.Title.Render(title), "", p.input.View()}
+	if p.err != "" {
+		lines = append(lines, st.App.Error.Render(inert(p.err, oneLine, 300)))
+	}
+	items := p.visibleItems()
+	if len(items) > 0 {
+		lines = append(lines, "")
+		if p.kind == promptURL {
+			lines = append(lines, st.App.Muted.Render("recent"))
+		}
+	}
+	for i, it := range items {
+		if i >= 10 {
+			lines = append(lines, st.App.Muted.Render("  …"))
+			break
+		}
+		label := inert(it, oneLine, 300)
+		if p.kind == promptSaved {
+			label += st.App.Muted.Render("  " + inert(p.saved[it], oneLine, 200))
+		}
+		row := fit("  "+label, w-4)
+		if i == p.cursor {
+			row = st.Overlay.Selected.Render(fit("› "+label, w-4))
+		}
+		lines = append(lines, row)
+	}
+	if p.kind == promptSaved && len(items) == 0 {
+		lines = append(lines, "", st.App.Muted.Render("nothing saved yet: ctrl+s in the composer saves its text"))
+	}
+	lines = append(lines, "", st.App.Muted.Render(hint))
+	for i, l := range lines {
+		lines[i] = fit(l, w-4)
+	}
+	return st.Overlay.Box.Width(w).Render(lipgloss.JoinVertical(lipgloss.Left, lines...))
+}

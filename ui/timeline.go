@@ -1,0 +1,244 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// tlKind is what a timeline step records.
+type tlKind uint8
+
+const (
+	tlState tlKind = iota
+	tlHandshake
+	tlCloseFrame
+	tlEOF
+	tlError
+	tlHeader // one response header of the handshake above it
+)
+
+// tlItem is one step in a socket's life.
+type tlItem struct {
+	at   time.Time
+	kind tlKind
+	ev   *session.Event
+	text string // tlHeader: "Name: value"
+}
+
+// timelinePane shows the selected socket's life step by step: state
+// transitions with how long each state lasted, the handshake, and each step
+// of a close (who sent close, when the other side answered, when TCP ended).
+type timelinePane struct {
+	c       *common
+	socket  int
+	offset  int
+	follow  bool
+	width   int
+	height  int
+	focused bool
+}
+
+func newTimelinePane(c *common) timelinePane { return timelinePane{c: c, follow: true} }
+
+// SetSize sets the outer size, border included.
+func (p *timelinePane) SetSize(w, h int) { p.width, p.height = w, h }
+
+// setSocket shows socket id.
+func (p *timelinePane) setSocket(id int) {
+	if id != p.socket {
+		p.socket, p.offset, p.follow = id, 0, true
+	}
+}
+
+// Update scrolls.
+func (p timelinePane) Update(msg tea.Msg) (timelinePane, tea.Cmd) {
+	k := &p.c.keys
+	n := p.count()
+	page := max(p.height-2, 1)
+	if p.follow {
+		p.offset = max(n-page, 0)
+	}
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, k.Up):
+			p.offset--
+		case key.Matches(msg, k.Down):
+			p.offset++
+		case key.Matches(msg, k.PageUp):
+			p.offset -= page
+		case key.Matches(msg, k.PageDown):
+			p.offset += page
+		case key.Matches(msg, k.Top):
+			p.offset = 0
+		case key.Matches(msg, k.Bottom):
+			p.offset = n
+		}
+	case tea.MouseWheelMsg:
+		if msg.Button == tea.MouseWheelUp {
+			p.offset -= 3
+		} else if msg.Button == tea.MouseWheelDown {
+			p.offset += 3
+		}
+	}
+	p.offset = clamp(p.offset, 0, max(n-page, 0))
+	p.follow = p.offset >= n-page
+	return p, nil
+}
+
+func (p *timelinePane) count() int {
+	if sk := p.c.socks.get(p.socket); sk != nil {
+		return len(sk.timeline)
+	}
+	return 0
+}
+
+// View draws the visible steps.
+func (p timelinePane) View() string {
+	st := &p.c.styles
+	sk := p.c.socks.get(p.socket)
+	title := "Timeline"
+	var lines []string
+	page := max(p.height-2, 1)
+	if sk == nil {
+		lines = append(lines, st.App.Muted.Render(" no socket selected"))
+	} else {
+		title += " · #" + strconv.Itoa(sk.id)
+		n := len(sk.timeline)
+		off := p.offset
+		if p.follow {
+			off = max(n-page, 0)
+		}
+		if sk.tlDropped > 0 && off == 0 {
+			lines = append(lines, st.App.Muted.Render(" … "+strconv.Itoa(sk.tlDropped)+" earlier steps let go"))
+		}
+		for i := off; i < n && len(lines) < page; i++ {
+			lines = append(lines, p.step(sk, i))
+		}
+	}
+	badge := ""
+	if sk != nil && sk.halfClosed {
+		badge = st.Pane.Badge.Render("half-closed")
+	}
+	return st.box(title, badge, lines, p.width, p.height, p.focused)
+}
+
+// step renders timeline item i of sk as one line.
+func (p *timelinePane) step(sk *socket, i int) string {
+	st := &p.c.styles
+	it := sk.timeline[i]
+	ev := it.ev
+	ts := st.Row.Time.Render(clock(it.at, p.c.loc)) + " "
+	var text string
+	style := st.Row.Normal
+	switch it.kind {
+	case tlState:
+		style = st.stateStyle(ev.To)
+		text = stateLabel(ev.To, ev.Initiator)
+		switch ev.To {
+		case session.StateConnecting:
+			if ev.URL != "" {
+				text += " " + ev.URL
+			}
+		case session.StateOpen:
+			if d := sinceState(sk, i, session.StateConnecting); d >= 0 {
+				text += " (" + humanDuration(d) + " after dial)"
+			}
+		case session.StateClosing:
+			if ev.Initiator == session.InitiatorLocal {
+				text = "closing: we started it, waiting for peer"
+			} else if ev.Initiator == session.InitiatorRemote {
+				text = "closing: peer started it"
+			}
+		case session.StateClosed:
+			text = "closed, TCP ended"
+			if ev.Code != 0 {
+				text += " · " + session.CloseCodeString(ev.Code)
+			}
+			if ev.Clean {
+				text += " · clean"
+			} else {
+				text += " · not clean"
+			}
+			if ev.Detail != "" {
+				text += " · " + ev.Detail
+			}
+			if d := sinceState(sk, i, session.StateClosing); d >= 0 {
+				text += " (" + humanDuration(d) + " after close began)"
+			}
+		case session.StateFailed:
+			text = "failed: " + failureText(ev.Status, ev.Error)
+		case session.StateWaiting:
+			text = "waiting: retry #" + strconv.Itoa(ev.Attempt) + " in " + humanDuration(time.Duration(ev.DelayMS)*time.Millisecond)
+		}
+		if d, ok := lastedBefore(sk, i); ok {
+			text += st.App.Muted.Render("  +" + humanDuration(d))
+		}
+	case tlHandshake:
+		style = st.Row.Control
+		if ev.Status != 101 {
+			style = st.Row.Error
+		}
+		parts := []string{"handshake " + failureText(ev.Status, ""), humanMS(ev.DurationMS)}
+		if ev.Subprotocol != "" {
+			parts = append(parts, "proto "+ev.Subprotocol)
+		}
+		if ev.Extensions != "" {
+			parts = append(parts, ev.Extensions)
+		}
+		text = strings.Join(parts, " · ")
+	case tlCloseFrame:
+		style = st.Row.Control
+		code := session.CloseCodeString(ev.Code)
+		if code == "" {
+			code = "no status"
+		}
+		switch {
+		case ev.Dir == session.DirOut && ev.Auto:
+			text = "close frame sent (answering) " + code
+		case ev.Dir == session.DirOut:
+			text = "close frame sent " + code
+		case ev.Auto:
+			text = "close frame received (answer) " + code
+		default:
+			text = "close frame received " + code
+		}
+		if ev.Reason != "" {
+			text += " " + strconv.Quote(ev.Reason)
+		}
+	case tlHeader:
+		return st.Row.Muted.Render(fit("", 13) + "  " + inert(it.text, oneLine, 400))
+	case tlEOF:
+		style = st.Pane.Badge
+		text = "peer half-closed TCP (FIN), no close frame"
+	case tlError:
+		style = st.Row.Error
+		text = "error: " + ev.Error
+	}
+	return ts + style.Render(inert(text, oneLine, 400))
+}
+
+// lastedBefore is how long the socket spent in the state before step i.
+func lastedBefore(sk *socket, i int) (time.Duration, bool) {
+	for j := i - 1; j >= 0; j-- {
+		if sk.timeline[j].kind == tlState {
+			return sk.timeline[i].at.Sub(sk.timeline[j].at), true
+		}
+	}
+	return 0, false
+}
+
+// sinceState is the time from the latest earlier step into state st to step i.
+func sinceState(sk *socket, i int, st session.State) time.Duration {
+	for j := i - 1; j >= 0 && i-j < 64; j-- {
+		if t := sk.timeline[j]; t.kind == tlState && t.ev.To == st {
+			return sk.timeline[i].at.Sub(t.at)
+		}
+	}
+	return -1
+}

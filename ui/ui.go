@@ -1,0 +1,410 @@
+// Package ui is the terminal interface of wsinspect: a Bubble Tea program
+// that renders session events and turns keys into Controller calls. It never
+// touches a socket; everything it shows is derived from events.
+package ui
+
+import (
+	"strconv"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// pane is which part of the screen has the keyboard.
+type pane int
+
+const (
+	paneConnections pane = iota
+	paneLog
+	paneDetail
+	paneTimeline
+	paneComposer
+	paneCount
+)
+
+// String names the pane, for tests and debugging.
+func (p pane) String() string {
+	switch p {
+	case paneConnections:
+		return "connections"
+	case paneLog:
+		return "log"
+	case paneDetail:
+		return "detail"
+	case paneTimeline:
+		return "timeline"
+	case paneComposer:
+		return "composer"
+	}
+	return "pane(" + strconv.Itoa(int(p)) + ")"
+}
+
+// overlay is a dialog drawn over the panes.
+type overlay int
+
+const (
+	overlayNone overlay = iota
+	overlayHelp
+	overlayPrompt
+)
+
+// Model is the root of the UI: it routes keys to the focused pane, events
+// to the sockets and the log, and draws the layout.
+type Model struct {
+	c        *common
+	opts     Options
+	focus    pane
+	overlay  overlay
+	conns    connectionsPane
+	log      logPane
+	detail   detailPane
+	timeline timelinePane
+	composer composerPane
+	prompt   promptModel
+	help     help.Model
+
+	width, height int
+	rects         [paneCount]rect
+	showTimeline  bool
+	flash         string
+	flashErr      bool
+	quitting      bool
+	eventsDone    bool
+	now           time.Time
+	themeAuto     bool
+	dark          bool
+	recent        []string
+	saved         map[string]string
+	recallLoaded  map[string]bool
+	roKeys        []key.Binding // actions turned off in read-only replay, to explain why
+}
+
+// New builds the UI from opts.
+func New(opts Options) Model {
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = 100000
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 4096
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.QuitTimeout <= 0 {
+		opts.QuitTimeout = 3 * time.Second
+	}
+	if opts.KeyMap.isZero() {
+		opts.KeyMap = DefaultKeyMap()
+	}
+	c := &common{
+		socks: newSockets(opts.MaxEntries),
+		keys:  opts.KeyMap,
+		ctl:   opts.Controller,
+		store: opts.Store,
+		loc:   opts.Location,
+		clock: opts.Clock,
+	}
+	m := Model{c: c, opts: opts, showTimeline: true, dark: opts.Theme != "light",
+		themeAuto: opts.Theme == "" || opts.Theme == "auto",
+		saved:     map[string]string{}, recallLoaded: map[string]bool{}}
+	if opts.Controller == nil {
+		c.readOnly = true
+		for _, b := range c.keys.sendActions() {
+			m.roKeys = append(m.roKeys, *b)
+			b.SetEnabled(false)
+		}
+	}
+	c.styles = NewStyles(m.dark, opts.NoColor)
+	m.conns = newConnectionsPane(c)
+	m.log = newLogPane(c)
+	m.detail = newDetailPane(c)
+	m.timeline = newTimelinePane(c)
+	m.composer = newComposerPane(c)
+	m.help = help.New()
+	m.help.Styles = c.styles.Help
+	m.focus = paneLog
+	if !c.readOnly {
+		m.prompt, _ = newPrompt(c, promptURL, nil, nil)
+		m.prompt.auto = true
+		m.overlay = overlayPrompt
+	}
+	m.setFocus(paneLog)
+	return m
+}
+
+// Init starts reading events, the rate clock and the Store.
+func (m Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{waitEventsCmd(m.opts.Events, m.opts.BatchSize), tickCmd(), loadStoreCmd(m.c.store)}
+	if m.themeAuto {
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	if m.overlay == overlayPrompt {
+		cmds = append(cmds, m.prompt.input.Focus())
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update routes one message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+	case EventsMsg:
+		cmd = m.applyEvents(msg)
+	case EventsDoneMsg:
+		m.eventsDone = true
+		if m.quitting {
+			cmd = tea.Quit
+		}
+	case tea.BackgroundColorMsg:
+		if m.themeAuto {
+			m.setTheme(msg.IsDark(), m.c.styles.Mono)
+		}
+	case tea.ColorProfileMsg:
+		if msg.Profile <= colorprofile.Ascii && !m.c.styles.Mono {
+			m.setTheme(m.dark, true)
+		}
+	case tickMsg:
+		m.now = m.c.clock()
+		cmd = tickCmd()
+	case quitRequestMsg:
+		cmd = m.startQuit()
+	case quitTimeoutMsg:
+		cmd = tea.Quit
+	case openRequestMsg:
+		cmd = m.open(msg.spec)
+	case promptDoneMsg:
+		cmd = m.promptDone(msg)
+	case deleteSavedMsg:
+		delete(m.saved, msg.name)
+		cmd = deleteSavedCmd(m.c.store, msg.name)
+	case storeLoadedMsg:
+		m.recent = msg.recent
+		for k, v := range msg.saved {
+			m.saved[k] = v
+		}
+		if m.overlay == overlayPrompt && m.prompt.kind == promptURL {
+			m.prompt.items = m.recent
+		}
+	case recallLoadedMsg:
+		m.composer.recall[msg.host] = append(append([]string(nil), msg.lines...), m.composer.recall[msg.host]...)
+	case storeErrMsg:
+		m.setFlash("could not save history: "+msg.err.Error(), true)
+	case tea.KeyPressMsg:
+		cmd = m.handleKey(msg)
+	case tea.MouseWheelMsg:
+		cmd = m.handleWheel(msg)
+	case tea.MouseClickMsg:
+		m.handleClick(msg)
+	default:
+		cmd = m.forward(msg)
+	}
+	m.sync()
+	return m, cmd
+}
+
+// applyEvents folds a batch into the sockets and the log.
+func (m *Model) applyEvents(batch EventsMsg) tea.Cmd {
+	hadSockets := len(m.c.socks.order) > 0
+	var cmds []tea.Cmd
+	for i := range batch {
+		ev := &batch[i]
+		if ev.Conn <= 0 {
+			if ev.Error != "" {
+				m.setFlash(ev.Error, true)
+			}
+			continue
+		}
+		res := m.c.socks.apply(ev)
+		m.log.onApplied(res)
+		if ev.Type == session.EventState && ev.To == session.StateConnecting && ev.URL != "" {
+			if h := hostOf(ev.URL); h != "" && !m.recallLoaded[h] {
+				m.recallLoaded[h] = true
+				cmds = append(cmds, loadRecallCmd(m.c.store, h))
+			}
+		}
+	}
+	if !hadSockets && len(m.c.socks.order) > 0 {
+		m.firstSocket()
+	}
+	if m.quitting && m.c.socks.live() == 0 {
+		return tea.Quit
+	}
+	cmds = append(cmds, waitEventsCmd(m.opts.Events, m.opts.BatchSize))
+	return tea.Batch(cmds...)
+}
+
+// firstSocket closes the automatic URL prompt once sockets show up, unless
+// the user has started typing in it.
+func (m *Model) firstSocket() {
+	if m.overlay == overlayPrompt && m.prompt.auto && m.prompt.input.Value() == "" {
+		m.overlay = overlayNone
+	}
+	m.log.setSocket(m.conns.selected())
+}
+
+// sync passes the selection on: the log, timeline and composer follow the
+// selected socket, the detail pane follows the log's cursor.
+func (m *Model) sync() {
+	id := m.conns.selected()
+	m.log.setSocket(id)
+	m.timeline.setSocket(id)
+	m.composer.selected = id
+	m.layout()
+	r, ok := m.log.selected()
+	m.detail.setEntry(r, ok)
+}
+
+// setTheme rebuilds the styles for a background and colour mode.
+func (m *Model) setTheme(dark, mono bool) {
+	m.dark = dark
+	m.c.styles = NewStyles(dark, mono)
+	m.help.Styles = m.c.styles.Help
+	m.composer.applyStyles()
+	m.detail.key = "" // rebuild styled lines
+}
+
+// setFlash shows a one-line message in the help bar until the next key.
+func (m *Model) setFlash(s string, isErr bool) {
+	m.flash, m.flashErr = s, isErr
+}
+
+// setFocus gives pane p the keyboard.
+func (m *Model) setFocus(p pane) tea.Cmd {
+	if p == paneTimeline && !m.showTimeline {
+		m.showTimeline = true
+	}
+	m.focus = p
+	m.conns.focused = p == paneConnections
+	m.log.focused = p == paneLog
+	m.detail.focused = p == paneDetail
+	m.timeline.focused = p == paneTimeline
+	if p == paneComposer {
+		return m.composer.Focus()
+	}
+	m.composer.Blur()
+	return nil
+}
+
+// cycle moves focus to the next (d=1) or previous (d=-1) visible pane.
+func (m *Model) cycle(d int) tea.Cmd {
+	p := m.focus
+	for i := 0; i < int(paneCount); i++ {
+		p = pane((int(p) + d + int(paneCount)) % int(paneCount))
+		if m.rects[p].w > 0 || p == paneComposer {
+			if p == paneComposer && m.c.readOnly {
+				continue
+			}
+			return m.setFocus(p)
+		}
+	}
+	return nil
+}
+
+// startQuit closes every socket and waits for them to end, up to the quit
+// timeout; with nothing open (or in replay) it quits at once.
+func (m *Model) startQuit() tea.Cmd {
+	if m.quitting || m.c.readOnly || m.eventsDone {
+		return tea.Quit
+	}
+	n := m.c.socks.live()
+	if n == 0 {
+		return tea.Quit
+	}
+	m.quitting = true
+	if err := m.c.ctl.Do(0, session.Command{Kind: session.CmdClose, Code: 1000}); err != nil {
+		m.setFlash("closing sockets failed: "+err.Error()+" — quitting", true)
+		return tea.Quit
+	}
+	m.setFlash("closing "+strconv.Itoa(n)+" "+plural(n, "socket", "sockets")+"… (press again to quit now)", false)
+	return tea.Tick(m.opts.QuitTimeout, func(time.Time) tea.Msg { return quitTimeoutMsg{} })
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// open asks the Controller for a new socket and selects it.
+func (m *Model) open(spec string) tea.Cmd {
+	if m.c.readOnly {
+		m.setFlash("read-only replay: cannot open sockets", true)
+		return nil
+	}
+	id, err := m.c.ctl.Open(spec)
+	if err != nil {
+		m.setFlash("could not open "+spec+": "+err.Error(), true)
+		return nil
+	}
+	m.c.socks.ensure(id)
+	m.conns.selectID(id)
+	m.setFlash("opening #"+strconv.Itoa(id)+" "+spec, false)
+	m.recent = append([]string{spec}, removeString(m.recent, spec)...)
+	return addRecentCmd(m.c.store, spec)
+}
+
+func removeString(list []string, s string) []string {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if v != s {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// promptDone acts on a dialog's answer.
+func (m *Model) promptDone(msg promptDoneMsg) tea.Cmd {
+	m.overlay = overlayNone
+	switch msg.kind {
+	case promptURL:
+		cmd := m.open(msg.value)
+		if m.flashErr { // keep the dialog open to fix the URL
+			m.overlay = overlayPrompt
+			m.prompt.err, m.flash = m.flash, ""
+		}
+		return cmd
+	case promptSaveName:
+		text := m.composer.ta.Value()
+		m.saved[msg.value] = text
+		m.setFlash("saved as "+msg.value, false)
+		return tea.Batch(m.setFocus(paneComposer), saveMessageCmd(m.c.store, msg.value, text))
+	case promptSaved:
+		m.composer.setValue(m.saved[msg.value])
+		return m.setFocus(paneComposer)
+	}
+	return nil
+}
+
+// openPrompt shows a dialog.
+func (m *Model) openPrompt(kind promptKind) tea.Cmd {
+	var cmd tea.Cmd
+	m.prompt, cmd = newPrompt(m.c, kind, m.recent, m.saved)
+	m.overlay = overlayPrompt
+	return cmd
+}
+
+// forward passes other messages (cursor blinks, pastes) to whichever
+// input has the keyboard.
+func (m *Model) forward(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	switch {
+	case m.overlay == overlayPrompt:
+		m.prompt, cmd = m.prompt.Update(msg)
+	case m.focus == paneComposer:
+		m.composer, cmd = m.composer.Update(msg)
+	case m.log.filtering:
+		m.log, cmd = m.log.Update(msg)
+	}
+	return cmd
+}
