@@ -25,6 +25,8 @@ type attempt struct {
 
 	ws   *websocket.Conn
 	tap  *tapConn
+	raw  net.Conn // the connection under the library, to force it closed
+	eof  bool     // the peer half-closed TCP without a close frame
 	reqs chan request
 	stop chan struct{} // closed to stop the write loop
 
@@ -82,6 +84,9 @@ func (c *Conn) dial(a *attempt) (*websocket.Conn, bool) {
 	dctx, dcancel := context.WithTimeout(a.ctx, o.ConnectTimeout)
 	defer dcancel()
 	wrap := func(nc net.Conn) net.Conn {
+		a.fmu.Lock()
+		a.raw = nc
+		a.fmu.Unlock()
 		if o.NoTap {
 			return nc
 		}
@@ -231,7 +236,7 @@ func (a *attempt) serve(ws *websocket.Conn) {
 		case <-forceC:
 			forced = true
 			forceC = nil
-			ws.CloseNow()
+			a.forceClose()
 		case r := <-a.reqs:
 			switch r.kind {
 			case reqClose:
@@ -244,7 +249,7 @@ func (a *attempt) serve(ws *websocket.Conn) {
 				startClose(r.code, r.reason)
 			case reqAbort:
 				aborted = true
-				ws.CloseNow()
+				a.forceClose()
 			case reqPing:
 				a.ping(r.id, r.data)
 			}
@@ -271,7 +276,7 @@ func (a *attempt) serve(ws *websocket.Conn) {
 						a.closeWhy = fmt.Sprintf("no pong within %s (ping timeout): TCP dropped", c.opts.PingTimeout)
 						a.fmu.Unlock()
 						aborted = true
-						ws.CloseNow()
+						a.forceClose()
 					}
 				}
 			}
@@ -285,6 +290,19 @@ func (a *attempt) serve(ws *websocket.Conn) {
 		a.tap.wmu.Unlock()
 	}
 	a.finish(readErr, closeErr, forced, aborted)
+}
+
+// forceClose drops TCP now. The library's CloseNow only waits while its own
+// Close is running, so the connection under it is closed too: that ends a
+// close handshake the peer never answers.
+func (a *attempt) forceClose() {
+	a.fmu.Lock()
+	raw := a.raw
+	a.fmu.Unlock()
+	if raw != nil {
+		raw.Close()
+	}
+	a.ws.CloseNow()
 }
 
 // afterRead handles the end of the read loop: a half-close or a close the
@@ -305,6 +323,9 @@ func (a *attempt) afterRead(err error, startClose func(int, string)) {
 		}
 		c.mu.Unlock()
 	case errors.Is(err, io.EOF) && !userClose && closeOut == nil:
+		a.fmu.Lock()
+		a.eof = true
+		a.fmu.Unlock()
 		c.emit(Event{Type: EventEOF, Detail: "peer half-closed TCP (FIN) without a close frame"})
 		c.mu.Lock()
 		if c.state == StateOpen {
@@ -354,7 +375,7 @@ func libraryCloseDetail(out *closeFrame, a *attempt, limit int64) string {
 func (a *attempt) finish(readErr, closeErr error, forced, aborted bool) {
 	c := a.c
 	a.fmu.Lock()
-	in, out, why := a.closeIn, a.closeOut, a.closeWhy
+	in, out, why, eof := a.closeIn, a.closeOut, a.closeWhy, a.eof
 	a.fmu.Unlock()
 	ev := Event{Initiator: InitiatorNone, Code: 1006}
 	c.mu.Lock()
@@ -394,6 +415,12 @@ func (a *attempt) finish(readErr, closeErr error, forced, aborted bool) {
 			ev.Initiator = InitiatorRemote
 		}
 		ev.Detail = "close handshake completed"
+	case eof:
+		ev.Initiator = InitiatorRemote
+		ev.Detail = "peer ended TCP (FIN) without a close frame"
+		if out != nil {
+			ev.Detail += fmt.Sprintf("; our close %d got no answer", out.code)
+		}
 	case out != nil && in == nil:
 		ev.Initiator = InitiatorLocal
 		if initiator == InitiatorRemote {
@@ -410,9 +437,6 @@ func (a *attempt) finish(readErr, closeErr error, forced, aborted bool) {
 		if why != "" {
 			ev.Detail = why + "; " + ev.Detail
 		}
-	case errors.Is(readErr, io.EOF):
-		ev.Initiator = InitiatorRemote
-		ev.Detail = "peer half-closed TCP (FIN) without a close frame"
 	default:
 		ev.Detail = fmt.Sprintf("connection lost without a close frame: %v", shortErr(readErr, closeErr))
 	}

@@ -244,9 +244,12 @@ func ParseURL(s string) (*url.URL, error) {
 	if s == "" {
 		return nil, errors.New("missing URL")
 	}
+	if !strings.Contains(s, "://") {
+		return nil, fmt.Errorf("bad URL %q: missing scheme, use ws://host/path or wss://host/path", s)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("bad URL %q: %w", s, err)
+		return nil, fmt.Errorf("bad URL %q: %w", s, unwrapAll(err))
 	}
 	switch u.Scheme {
 	case "ws", "wss", "http", "https":

@@ -194,7 +194,7 @@ func describeDialError(err error, u *url.URL, timedOut bool) string {
 		return fmt.Sprintf("unknown host %s: %v", u.Hostname(), dnsErr.Err)
 	case errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalid), errors.As(err, &certErr):
 		return fmt.Sprintf("TLS certificate not trusted for %s (use --ca FILE to trust its CA, or --insecure): %v", host, unwrapAll(err))
-	case errors.As(err, &recErr):
+	case errors.As(err, &recErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return fmt.Sprintf("TLS handshake failed with %s: the server does not speak TLS (try ws://)", host)
 	case errors.Is(err, syscall.ECONNRESET):
 		return fmt.Sprintf("connection reset by %s during the handshake", host)
