@@ -365,6 +365,11 @@ func libraryCloseDetail(out *closeFrame, a *attempt, limit int64) string {
 		a.fmu.Lock()
 		n := a.lastInLen
 		a.fmu.Unlock()
+		if a.tap != nil {
+			// The read loop has ended, so the parser is at rest: its
+			// current header is the frame the library refused mid-way.
+			n = a.tap.in.cur.length
+		}
 		return fmt.Sprintf("incoming message (frame of %d bytes) exceeds --max-message %d bytes: closed with 1009", n, limit)
 	}
 	return fmt.Sprintf("closed by the WebSocket library: %d %s", out.code, out.reason)

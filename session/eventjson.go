@@ -38,6 +38,7 @@ func (e *Event) AppendJSON(buf []byte) []byte {
 			buf = appendStrField(buf, "initiator", e.Initiator, true)
 			buf = appendIntField(buf, "code", int64(e.Code), false)
 			buf = appendStrField(buf, "reason", e.Reason, false)
+			buf = appendStrField(buf, "detail", e.Detail, false)
 		case StateFailed:
 			buf = appendStrField(buf, "error", e.Error, true)
 			buf = appendIntField(buf, "status", int64(e.Status), false)
