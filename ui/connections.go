@@ -171,28 +171,58 @@ func (p connectionsPane) row(sk *socket, width int, sameHost bool) (string, stri
 	url := inert(shortURL(sk.url, sameHost), oneLine, 256)
 	first := head + st.Row.Normal.Render(truncate(url, max(width-lipgloss.Width(head), 1)))
 
-	var parts []string
-	parts = append(parts, st.Row.Out.Render("↑"+shortCount(sk.msgsOut))+st.Row.Muted.Render(" "+humanBytes(sk.bytesOut)),
-		st.Row.In.Render("↓"+shortCount(sk.msgsIn))+st.Row.Muted.Render(" "+humanBytes(sk.bytesIn)))
+	// The second line lists facts by importance; the least important go
+	// first when the pane is narrow, so how a socket ended always shows.
+	type part struct {
+		text string
+		prio int
+	}
+	var parts []part
+	add := func(text string, prio int) { parts = append(parts, part{text, prio}) }
+	add(st.Row.Out.Render("↑"+shortCount(sk.msgsOut)), 5)
+	add(st.Row.Muted.Render(humanBytes(sk.bytesOut)), 1)
+	add(st.Row.In.Render("↓"+shortCount(sk.msgsIn)), 5)
+	add(st.Row.Muted.Render(humanBytes(sk.bytesIn)), 1)
 	if q := len(sk.queued); q > 0 {
-		parts = append(parts, st.Row.Queued.Render("q"+strconv.Itoa(q)))
+		add(st.Row.Queued.Render("q"+strconv.Itoa(q)), 7)
 	}
 	if sk.rtt > 0 {
-		parts = append(parts, st.Row.Muted.Render("rtt "+humanMS(sk.rtt)))
+		add(st.Row.Muted.Render("rtt "+humanMS(sk.rtt)), 3)
 	}
 	switch {
 	case sk.state == session.StateFailed:
-		parts = append(parts, st.Row.Error.Render(inert(failureText(sk.failStatus, sk.failErr), oneLine, 200)))
+		add(st.Row.Error.Render(inert(failureText(sk.failStatus, sk.failErr), oneLine, 200)), 9)
 	case sk.state == session.StateWaiting:
-		parts = append(parts, st.stateStyle(sk.state).Render("retry #"+strconv.Itoa(sk.attempt)))
+		add(st.stateStyle(sk.state).Render("retry #"+strconv.Itoa(sk.attempt)), 8)
 	case sk.closeCode != 0:
 		cs := st.Row.Muted
 		if session.IsErrorClose(sk.closeCode) {
 			cs = st.Row.Error
 		}
-		parts = append(parts, cs.Render(session.CloseCodeString(sk.closeCode)))
+		add(cs.Render(session.CloseCodeString(sk.closeCode)), 9)
 	}
-	second := "     " + strings.Join(parts, st.Row.Muted.Render(" · "))
+	const indent = 5
+	total := func() int {
+		n := indent
+		for _, p := range parts {
+			n += lipgloss.Width(p.text) + 1
+		}
+		return n
+	}
+	for prio := 1; prio < 9 && total() > width; prio++ {
+		kept := parts[:0]
+		for _, p := range parts {
+			if p.prio > prio {
+				kept = append(kept, p)
+			}
+		}
+		parts = kept
+	}
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		texts[i] = p.text
+	}
+	second := strings.Repeat(" ", indent) + strings.Join(texts, " ")
 	return first, second
 }
 

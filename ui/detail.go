@@ -134,13 +134,13 @@ func (p *detailPane) build(e *entry, width int) []string {
 	kv := func(k, v string) {
 		out = append(out, st.Detail.Key.Render(fit(k, 12))+st.Detail.Value.Render(inert(v, oneLine, 2000)))
 	}
-	dir := "·"
+	var head []string
 	if e.in() {
-		dir = "↓ received"
+		head = append(head, "↓ received")
 	} else if e.out() {
-		dir = "↑ sent"
+		head = append(head, "↑ sent")
 	}
-	head := []string{dir, kindLabel(e)}
+	head = append(head, kindLabel(e))
 	if s := sizeLabel(e); s != "" {
 		head = append(head, s)
 	}

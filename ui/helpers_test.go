@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -175,5 +176,143 @@ func mustContain(t testing.TB, s, sub string) {
 	t.Helper()
 	if !strings.Contains(s, sub) {
 		t.Fatalf("want %q in:\n%s", sub, s)
+	}
+}
+
+func timeUTC() *time.Location { return time.UTC }
+
+// memStore is an in-memory Store.
+type memStore struct {
+	mu     sync.Mutex
+	recall map[string][]string
+	recent []string
+	saved  map[string]string
+}
+
+func newMemStore() *memStore {
+	return &memStore{recall: map[string][]string{}, saved: map[string]string{}}
+}
+
+func (s *memStore) Recall(host string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.recall[host]...)
+}
+
+func (s *memStore) AddRecall(host, text string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recall[host] = append(s.recall[host], text)
+	return nil
+}
+
+func (s *memStore) RecentURLs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.recent...)
+}
+
+func (s *memStore) AddRecentURL(line string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recent = append([]string{line}, s.recent...)
+	return nil
+}
+
+func (s *memStore) SavedMessages() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range s.saved {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *memStore) SaveMessage(name, text string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.saved[name] = text
+	return nil
+}
+
+func (s *memStore) DeleteSaved(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.saved, name)
+	return nil
+}
+
+// runCmds runs a command tree synchronously and feeds every message back
+// into the model, the way the runtime would. A command that does not answer
+// within a second fails the test rather than hanging it.
+func runCmds(t testing.TB, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	queue := []tea.Cmd{cmd}
+	for steps := 0; len(queue) > 0; steps++ {
+		if steps > 100 {
+			t.Fatal("runCmds: too many commands")
+		}
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		done := make(chan tea.Msg, 1)
+		go func() { done <- c() }()
+		var msg tea.Msg
+		select {
+		case msg = <-done:
+		case <-time.After(time.Second):
+			t.Fatal("runCmds: a command blocked")
+		}
+		switch msg := msg.(type) {
+		case nil:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		default:
+			var next tea.Cmd
+			m, next = updateCmd(t, m, msg)
+			queue = append(queue, next)
+		}
+	}
+	return m
+}
+
+// isQuit reports whether cmd is (or batches) tea.Quit.
+func isQuit(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg := <-done:
+		switch msg := msg.(type) {
+		case tea.QuitMsg:
+			return true
+		case tea.BatchMsg:
+			for _, c := range msg {
+				if isQuit(c) {
+					return true
+				}
+			}
+		}
+	case <-time.After(50 * time.Millisecond):
+	}
+	return false
+}
+
+// checkFrame asserts that a rendered screen is exactly w×h cells.
+func checkFrame(t testing.TB, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Fatalf("view has %d lines, want %d:\n%s", len(lines), h, view)
+	}
+	for i, l := range lines {
+		if got := ansi.StringWidth(l); got != w {
+			t.Fatalf("line %d is %d cells wide, want %d:\n%q\n%s", i, got, w, l, view)
+		}
 	}
 }

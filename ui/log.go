@@ -38,7 +38,7 @@ type logPane struct {
 }
 
 func newLogPane(c *common) logPane {
-	in := textinput.New()
+	in := newInput(c)
 	in.Prompt = "/"
 	in.Placeholder = "text, re:REGEX or kind:ping"
 	return logPane{c: c, follow: true, input: in}

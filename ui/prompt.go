@@ -43,7 +43,7 @@ type promptModel struct {
 }
 
 func newPrompt(c *common, kind promptKind, items []string, saved map[string]string) (promptModel, tea.Cmd) {
-	in := textinput.New()
+	in := newInput(c)
 	switch kind {
 	case promptURL:
 		in.Prompt = "URL › "
@@ -192,4 +192,18 @@ func (p promptModel) View(width int) string {
 		lines[i] = fit(l, w-4)
 	}
 	return st.Overlay.Box.Width(w).Render(lipgloss.JoinVertical(lipgloss.Left, lines...))
+}
+
+// newInput is a one-line input styled for the theme, with a steady cursor:
+// a blinking one would wake the program twice a second for nothing.
+func newInput(c *common) textinput.Model {
+	in := textinput.New()
+	st := textinput.DefaultStyles(true)
+	if c.styles.Mono {
+		st.Focused = textinput.StyleState{Placeholder: lipgloss.NewStyle().Faint(true)}
+		st.Blurred = st.Focused
+	}
+	st.Cursor.Blink = false
+	in.SetStyles(st)
+	return in
 }

@@ -7,6 +7,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -110,15 +112,24 @@ func (p timelinePane) View() string {
 	} else {
 		title += " · #" + strconv.Itoa(sk.id)
 		n := len(sk.timeline)
-		off := p.offset
+		inner := p.width - 2
 		if p.follow {
-			off = max(n-page, 0)
-		}
-		if sk.tlDropped > 0 && off == 0 {
-			lines = append(lines, st.App.Muted.Render(" … "+strconv.Itoa(sk.tlDropped)+" earlier steps let go"))
-		}
-		for i := off; i < n && len(lines) < page; i++ {
-			lines = append(lines, p.step(sk, i))
+			// Fill from the newest step upwards.
+			var tail []string
+			for i := n - 1; i >= 0 && len(tail) < page; i-- {
+				tail = append(p.stepLines(sk, i, inner), tail...)
+			}
+			if len(tail) > page {
+				tail = tail[len(tail)-page:]
+			}
+			lines = tail
+		} else {
+			if sk.tlDropped > 0 && p.offset == 0 {
+				lines = append(lines, st.App.Muted.Render(" … "+strconv.Itoa(sk.tlDropped)+" earlier steps let go"))
+			}
+			for i := p.offset; i < n && len(lines) < page; i++ {
+				lines = append(lines, p.stepLines(sk, i, inner)...)
+			}
 		}
 	}
 	badge := ""
@@ -128,13 +139,34 @@ func (p timelinePane) View() string {
 	return st.box(title, badge, lines, p.width, p.height, p.focused)
 }
 
+// stepLines renders step i wrapped to width, continuation lines indented
+// under the text so the times stay a clean column.
+func (p *timelinePane) stepLines(sk *socket, i, width int) []string {
+	const indent = 13
+	line := p.step(sk, i)
+	if lipgloss.Width(line) <= width || width <= indent+8 {
+		return []string{line}
+	}
+	head := ansi.Cut(line, 0, indent)
+	body := ansi.Wrap(ansi.Cut(line, indent, lipgloss.Width(line)), width-indent, " ")
+	out := strings.Split(body, "\n")
+	for j := range out {
+		if j == 0 {
+			out[j] = head + out[j]
+		} else {
+			out[j] = strings.Repeat(" ", indent) + out[j]
+		}
+	}
+	return out
+}
+
 // step renders timeline item i of sk as one line.
 func (p *timelinePane) step(sk *socket, i int) string {
 	st := &p.c.styles
 	it := sk.timeline[i]
 	ev := it.ev
 	ts := st.Row.Time.Render(clock(it.at, p.c.loc)) + " "
-	var text string
+	var text, after string
 	style := st.Row.Normal
 	switch it.kind {
 	case tlState:
@@ -144,10 +176,6 @@ func (p *timelinePane) step(sk *socket, i int) string {
 		case session.StateConnecting:
 			if ev.URL != "" {
 				text += " " + ev.URL
-			}
-		case session.StateOpen:
-			if d := sinceState(sk, i, session.StateConnecting); d >= 0 {
-				text += " (" + humanDuration(d) + " after dial)"
 			}
 		case session.StateClosing:
 			if ev.Initiator == session.InitiatorLocal {
@@ -168,16 +196,13 @@ func (p *timelinePane) step(sk *socket, i int) string {
 			if ev.Detail != "" {
 				text += " · " + ev.Detail
 			}
-			if d := sinceState(sk, i, session.StateClosing); d >= 0 {
-				text += " (" + humanDuration(d) + " after close began)"
-			}
 		case session.StateFailed:
 			text = "failed: " + failureText(ev.Status, ev.Error)
 		case session.StateWaiting:
 			text = "waiting: retry #" + strconv.Itoa(ev.Attempt) + " in " + humanDuration(time.Duration(ev.DelayMS)*time.Millisecond)
 		}
 		if d, ok := lastedBefore(sk, i); ok {
-			text += st.App.Muted.Render("  +" + humanDuration(d))
+			after = "  +" + humanDuration(d) // time spent in the state before
 		}
 	case tlHandshake:
 		style = st.Row.Control
@@ -220,7 +245,7 @@ func (p *timelinePane) step(sk *socket, i int) string {
 		style = st.Row.Error
 		text = "error: " + ev.Error
 	}
-	return ts + style.Render(inert(text, oneLine, 400))
+	return ts + style.Render(inert(text, oneLine, 400)) + st.App.Muted.Render(after)
 }
 
 // lastedBefore is how long the socket spent in the state before step i.
@@ -231,14 +256,4 @@ func lastedBefore(sk *socket, i int) (time.Duration, bool) {
 		}
 	}
 	return 0, false
-}
-
-// sinceState is the time from the latest earlier step into state st to step i.
-func sinceState(sk *socket, i int, st session.State) time.Duration {
-	for j := i - 1; j >= 0 && i-j < 64; j-- {
-		if t := sk.timeline[j]; t.kind == tlState && t.ev.To == st {
-			return sk.timeline[i].at.Sub(t.at)
-		}
-	}
-	return -1
 }
