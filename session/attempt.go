@@ -39,7 +39,7 @@ type attempt struct {
 	frames      int         // data frames of the inbound message in progress
 	lastInLen   int64       // length of the last inbound data frame header
 	pings       map[string][]pendingPing
-	closeWhy    string // why we closed, for the closed event's detail
+	closeWhy    string  // why we closed, for the closed event's detail
 	opened      bool    // the socket is open: frame events may be reported
 	early       []Event // frames that arrived with the upgrade response, held until open
 }

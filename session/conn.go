@@ -33,8 +33,8 @@ type Conn struct {
 	done       chan struct{}
 	runWake    chan struct{} // wakes a waiting reconnect
 	lastFinal  State
-	lastClosed Event  // the last closed event, repeated when a reconnect is stopped
-	closingBy  string // initiator of the current closing state
+	lastClosed Event    // the last closed event, repeated when a reconnect is stopped
+	closingBy  string   // initiator of the current closing state
 	drain      *request // close once the backlog is written (CloseWhenSent)
 }
 

@@ -182,7 +182,9 @@ func TestWSS(t *testing.T) {
 			c := r.m.Open(o)
 			r.wait(1, 10*time.Second, "ping over TLS", func(ev Event) bool { return ev.Type == EventFrame && ev.Opcode == "ping" && ev.Dir == DirIn })
 			c.Send("text", []byte("over tls"))
-			r.wait(1, 10*time.Second, "echo", func(ev Event) bool { return ev.Type == EventMessage && ev.Dir == DirIn && string(ev.Data) == "over tls" })
+			r.wait(1, 10*time.Second, "echo", func(ev Event) bool {
+				return ev.Type == EventMessage && ev.Dir == DirIn && string(ev.Data) == "over tls"
+			})
 			c.Close(1000, "")
 			r.waitEnd(c)
 			if last := r.waitState(1, StateClosed); !last.Clean {
@@ -199,7 +201,9 @@ func TestNoTap(t *testing.T) {
 	c := r.m.Open(Options{URL: s.URL("/ping?interval=30ms"), NoTap: true})
 	r.wait(1, 10*time.Second, "ping via hook", func(ev Event) bool { return ev.Type == EventFrame && ev.Opcode == "ping" && ev.Dir == DirIn })
 	id := c.Ping(nil)
-	r.wait(1, 10*time.Second, "pong via Ping", func(ev Event) bool { return ev.Type == EventFrame && ev.Opcode == "pong" && ev.ID == id && ev.RTTMS > 0 })
+	r.wait(1, 10*time.Second, "pong via Ping", func(ev Event) bool {
+		return ev.Type == EventFrame && ev.Opcode == "pong" && ev.ID == id && ev.RTTMS > 0
+	})
 	c.Close(1000, "")
 	r.waitEnd(c)
 	_ = context.Background

@@ -189,4 +189,3 @@ func BenchmarkFrameParser(b *testing.B) {
 		p.feed(stream)
 	}
 }
-
