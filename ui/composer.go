@@ -254,7 +254,7 @@ func (p composerPane) View() string {
 		prompt = st.App.Muted.Render("› ")
 	}
 	label := st.Composer.Target.Render(p.targetLabel())
-	body := p.ta.View()
+	body := inertView(p.ta.View())
 	lines := strings.Split(body, "\n")
 	inner := p.width - 2 - lipgloss.Width(p.targetLabel()) - 1
 	out := make([]string, 0, len(lines)+1)

@@ -427,7 +427,7 @@ func (p logPane) View() string {
 	case p.filterErr != "":
 		lines = append(lines, st.App.Error.Render(" "+inert(p.filterErr, oneLine, 300)))
 	case p.filtering:
-		lines = append(lines, " "+p.input.View())
+		lines = append(lines, " "+inertView(p.input.View()))
 	}
 	return st.box(p.title(), p.badge(), lines, p.width, p.height, p.focused)
 }

@@ -158,7 +158,7 @@ func (p promptModel) View(width int) string {
 	case promptSaved:
 		title, hint = "Saved messages", "enter puts it in the composer · ctrl+d deletes · esc cancels"
 	}
-	lines := []string{st.Overlay.Title.Render(title), "", p.input.View()}
+	lines := []string{st.Overlay.Title.Render(title), "", inertView(p.input.View())}
 	if p.err != "" {
 		lines = append(lines, st.App.Error.Render(inert(p.err, oneLine, 300)))
 	}

@@ -174,3 +174,30 @@ func isInvisibleFormat(r rune) bool {
 	}
 	return false
 }
+
+// inertView makes the rendering of a text input safe. Bubbles' inputs drop
+// control characters as they are typed or pasted, but let invisible format
+// characters through (a bidi override would reorder the rest of the screen
+// line); this shows those as "<U+202E>", leaving the styling the input
+// itself emits alone.
+func inertView(s string) string {
+	clean := true
+	for _, r := range s {
+		if isInvisibleFormat(r) || (r >= 0x80 && r < 0xa0) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isInvisibleFormat(r) || (r >= 0x80 && r < 0xa0) {
+			b.WriteString("<U+" + strings.ToUpper(hex4(r)) + ">")
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
