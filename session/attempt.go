@@ -535,6 +535,10 @@ func (a *attempt) writeLoop(done chan<- struct{}) {
 		c.queue = c.queue[1:]
 		c.mu.Unlock()
 
+		if m.opcode == "ping" {
+			a.ping(m.id, m.data)
+			continue
+		}
 		typ := websocket.MessageBinary
 		if m.opcode == "text" {
 			typ = websocket.MessageText

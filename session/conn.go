@@ -41,7 +41,7 @@ type Conn struct {
 // outMsg is a message the user sent that has not been written yet.
 type outMsg struct {
 	id     uint64
-	opcode string
+	opcode string // text, binary, or ping (a ping queued while not open)
 	data   []byte
 }
 
@@ -210,7 +210,12 @@ func (c *Conn) CloseWhenSent(code int, reason string) error {
 	defer c.mu.Unlock()
 	c.userClosed = true
 	c.manual = false
-	c.drain = &request{kind: reqClose, code: code, reason: reason}
+	if c.drain == nil {
+		// The first graceful close wins: a script's /close 4000 is not
+		// undone by the close at the end of its input.
+		c.drain = &request{kind: reqClose, code: code, reason: reason}
+	}
+	code, reason = c.drain.code, c.drain.reason
 	if c.state == StateWaiting || c.state == StateOpen && len(c.queue) == 0 {
 		c.closeLocked(code, reason)
 	}
@@ -295,7 +300,8 @@ func (c *Conn) Reconnect() {
 }
 
 // Ping sends a ping with payload (at most 125 bytes) and returns its id; the
-// pong, when it comes, is a frame event with rtt_ms.
+// pong, when it comes, is a frame event with rtt_ms. While connecting it is
+// queued with the messages and sent on open.
 func (c *Conn) Ping(payload []byte) uint64 {
 	id := c.m.nextID.Add(1)
 	c.mu.Lock()
@@ -304,11 +310,16 @@ func (c *Conn) Ping(payload []byte) uint64 {
 		c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping payload is %d bytes, at most %d fit in a control frame", len(payload), maxControlPayload)})
 		return id
 	}
-	if c.state != StateOpen {
+	payload = append([]byte{}, payload...)
+	switch c.state {
+	case StateOpen:
+		c.cur.request(request{kind: reqPing, id: id, data: payload})
+	case StateConnecting, StateWaiting:
+		// Queued in order with messages, sent on open like them.
+		c.enqueue(outMsg{id: id, opcode: "ping", data: payload})
+	default:
 		c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping not sent: socket is %s", c.state)})
-		return id
 	}
-	c.cur.request(request{kind: reqPing, id: id, data: append([]byte(nil), payload...)})
 	return id
 }
 

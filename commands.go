@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsinspect/wsinspect/history"
+	"github.com/wsinspect/wsinspect/lab"
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// newOutput buffers the headless mode's stdout; it is flushed whenever the
+// event stream pauses.
+func newOutput(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }
+
+// serveCmd runs the lab server until interrupted.
+func (c *cli) serveCmd() *cobra.Command {
+	var addr string
+	var useTLS, quiet bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the lab: a WebSocket server that misbehaves on purpose (loopback only)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts := lab.Options{Addr: addr, TLS: useTLS}
+			if !quiet {
+				opts.Log = c.stderr
+			}
+			s, err := lab.Start(opts)
+			if err != nil {
+				return usageError{err}
+			}
+			defer s.Close()
+			fmt.Fprintf(c.stdout, "wsinspect lab on %s (Ctrl-C stops it)\n\n", s.Addr())
+			s.PrintURLs(c.stdout)
+			if useTLS {
+				ca := filepath.Join(os.TempDir(), "wsinspect-lab-ca.pem")
+				if err := os.WriteFile(ca, s.CertPEM(), 0o600); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "\nself-signed certificate: connect with --ca %s (or --insecure)\n", ca)
+			}
+			sigs := make(chan os.Signal, 1)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+			<-sigs
+			signal.Stop(sigs)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8765", "loopback address to listen on (port 0: any free port)")
+	cmd.Flags().BoolVar(&useTLS, "tls", false, "serve wss:// with a self-signed certificate")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "do not log connections to stderr")
+	return cmd
+}
+
+// demoPaths are the lab behaviours the demo opens at once, so a newcomer
+// sees every kind of socket life in one screen.
+var demoPaths = []struct {
+	path string
+	opts func(*session.Options)
+}{
+	{"/slow?delay=1500ms", nil}, // a message queued while connecting
+	{"/echo", func(o *session.Options) { o.Subprotocols = []string{"chat"}; o.Compress = true }},
+	{"/ticks?interval=500ms", nil},
+	{"/ping?interval=2s", func(o *session.Options) { o.PingInterval = 3 * time.Second }},
+	{"/fragments", func(o *session.Options) { o.Wire = true }},
+	{"/hostile", nil},
+	{"/close?code=4001&reason=bye&after=6s", nil},
+	{"/fin?after=4s", nil},
+	{"/mute", nil},
+	{"/drop?after=3s", func(o *session.Options) { o.Reconnect = true; o.ReconnectMax = 3 }},
+	{"/reject?status=401&body=token+expired", nil},
+	{"/badutf8", nil},
+}
+
+// demoCmd starts the lab in-process and opens the TUI on many of its paths.
+func (c *cli) demoCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo",
+		Short: "Open the TUI on the built-in lab server: every behaviour live, no outside server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := lab.Start(lab.Options{Addr: "127.0.0.1:0"})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var urls []string
+			for _, p := range demoPaths {
+				urls = append(urls, s.URL(p.path))
+			}
+			rec, closeRec := c.recorder(urls)
+			defer closeRec()
+			m := session.NewManager(session.ManagerOptions{})
+			var conns []*session.Conn
+			for i, p := range demoPaths {
+				o, err := c.conn.options(urls[i])
+				if err != nil {
+					return usageError{err}
+				}
+				if p.opts != nil {
+					p.opts(&o)
+				}
+				conns = append(conns, m.Open(o))
+			}
+			conns[0].Send("text", []byte("sent while connecting: queued, then written on open"))
+			// The mute peer never answers a close: close it after a few
+			// seconds to show a close handshake that times out.
+			stop := make(chan struct{})
+			defer close(stop)
+			go func() {
+				select {
+				case <-time.After(5 * time.Second):
+					_ = conns[8].Close(1000, "demo: this peer will not answer")
+				case <-stop:
+				}
+			}()
+			return c.runTUI(m, rec, "demo")
+		},
+	}
+}
+
+// historyDir is where sessions are recorded.
+func historyDir() (string, error) {
+	dir, err := history.DefaultDir()
+	if err != nil {
+		return "", fmt.Errorf("failed to find the history directory: %w", err)
+	}
+	return dir, nil
+}
+
+// historyCmd lists recorded sessions.
+func (c *cli) historyCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "history",
+		Short: "List recorded sessions, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := historyDir()
+			if err != nil {
+				return err
+			}
+			list, err := history.List(dir)
+			if err != nil {
+				return err
+			}
+			if len(list) == 0 {
+				fmt.Fprintf(c.stdout, "no recorded sessions in %s\n", dir)
+				return nil
+			}
+			history.PrintList(c.stdout, list)
+			return nil
+		},
+	}
+}
+
+// openCmd replays a recorded session in the TUI.
+func (c *cli) openCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "open [ID|FILE]",
+		Short: "Replay a recorded session in the TUI, read-only (default: the newest)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := c.resolve(args)
+			if err != nil {
+				return err
+			}
+			return c.replay(path)
+		},
+	}
+	cmd.Flags().StringVar(&c.theme, "theme", "auto", "TUI colours: auto, dark or light")
+	cmd.Flags().StringVar(&c.keysFile, "config", defaultConfigPath(), "config file with a [keys] table")
+	cmd.Flags().IntVar(&c.maxEntries, "max-entries", 100000, "log entries kept per socket")
+	return cmd
+}
+
+// exportCmd writes a recorded session as HAR or JSON Lines.
+func (c *cli) exportCmd() *cobra.Command {
+	var format, output string
+	cmd := &cobra.Command{
+		Use:   "export [ID|FILE]",
+		Short: "Export a recorded session as HAR 1.2 (for browser tools) or JSON Lines (default: the newest)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "har" && format != "jsonl" {
+				return usageError{fmt.Errorf("--format must be har or jsonl, not %q", format)}
+			}
+			path, err := c.resolve(args)
+			if err != nil {
+				return err
+			}
+			events, rep, err := history.Load(path)
+			if err != nil {
+				return err
+			}
+			if rep.Cut || len(rep.BadLines) > 0 {
+				fmt.Fprintf(c.stderr, "wsinspect: %s\n", rep)
+			}
+			w := c.stdout
+			var f *os.File
+			if output != "" && output != "-" {
+				if f, err = os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+					return err
+				}
+				w = f
+			}
+			bw := bufio.NewWriter(w)
+			if format == "har" {
+				err = history.ExportHAR(bw, events)
+			} else {
+				err = history.ExportJSONL(bw, events)
+			}
+			err = errors.Join(err, bw.Flush())
+			if f != nil {
+				err = errors.Join(err, f.Close())
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", "jsonl", "har or jsonl")
+	cmd.Flags().StringVarP(&output, "output", "o", "-", "file to write (default stdout)")
+	return cmd
+}
+
+// resolve turns an optional ID or FILE argument into a session file.
+func (c *cli) resolve(args []string) (string, error) {
+	arg := ""
+	if len(args) == 1 {
+		arg = args[0]
+	}
+	dir := ""
+	if arg == "" || filepath.Base(arg) == arg {
+		d, err := historyDir()
+		if err != nil {
+			return "", err
+		}
+		dir = d
+	}
+	return history.Resolve(dir, arg)
+}

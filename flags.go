@@ -1,0 +1,159 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// connFlags are the per-socket options, as flags. The same set parses the
+// command line and the "URL [flags]" typed into the TUI's new-connection
+// prompt, so both accept exactly the same words.
+type connFlags struct {
+	headers        []string
+	subprotocols   []string
+	origin         string
+	auth           string
+	insecure       bool
+	ca, cert, key  string
+	proxy          string
+	compress       bool
+	connectTimeout time.Duration
+	closeTimeout   time.Duration
+	pingInterval   time.Duration
+	pingTimeout    time.Duration
+	pingClose      bool
+	reconnect      bool
+	reconnectMax   int
+	maxMessage     int64
+	queueLimit     int
+	wire           bool
+	noTap          bool
+}
+
+// register adds the flags to fs. Names follow wscat where it has one
+// (-H, -s, -o, --auth, -n, --ca, --cert, --key, --proxy).
+func (f *connFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVarP(&f.headers, "header", "H", nil, `request header "Name: value" (repeatable)`)
+	fs.StringArrayVarP(&f.subprotocols, "subprotocol", "s", nil, "offer this subprotocol (repeatable)")
+	fs.StringVarP(&f.origin, "origin", "o", "", "Origin header")
+	fs.StringVar(&f.auth, "auth", "", `HTTP Basic auth "user:password" (default: the URL's userinfo)`)
+	fs.BoolVarP(&f.insecure, "insecure", "n", false, "do not verify the server's TLS certificate")
+	fs.BoolVar(&f.insecure, "no-check", false, "same as --insecure (wscat's name)")
+	fs.StringVar(&f.ca, "ca", "", "trust the CA certificates in this PEM file (wss)")
+	fs.StringVar(&f.cert, "cert", "", "client certificate PEM file (wss)")
+	fs.StringVar(&f.key, "key", "", "client private key PEM file (wss)")
+	fs.StringVar(&f.proxy, "proxy", "", "HTTP proxy URL (default: HTTP_PROXY/HTTPS_PROXY/NO_PROXY)")
+	fs.BoolVar(&f.compress, "compress", false, "offer permessage-deflate compression")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", session.DefaultConnectTimeout, "give up a dial/upgrade after this long")
+	fs.DurationVar(&f.closeTimeout, "close-timeout", session.DefaultCloseTimeout, "drop TCP when the peer has not answered our close frame by then")
+	fs.DurationVar(&f.pingInterval, "ping-interval", 0, "send a keepalive ping this often (0: off)")
+	fs.DurationVar(&f.pingTimeout, "ping-timeout", 0, "report a ping without pong after this long (default: the ping interval, or 10s)")
+	fs.BoolVar(&f.pingClose, "ping-timeout-close", false, "drop the connection when a keepalive ping times out")
+	fs.BoolVar(&f.reconnect, "reconnect", false, "reconnect with exponential backoff (0.5s to 30s, full jitter) unless closed by you")
+	fs.IntVar(&f.reconnectMax, "reconnect-max", 0, "give up after this many reconnect attempts in a row (0: never)")
+	fs.Int64Var(&f.maxMessage, "max-message", session.DefaultMaxMessage, "largest incoming message in bytes; larger closes with 1009")
+	fs.IntVar(&f.queueLimit, "queue-limit", session.DefaultQueueLimit, "most messages waiting to be written per socket; more are dropped")
+	fs.BoolVar(&f.wire, "wire", false, "report every data frame (fin, rsv1, length), not only control frames")
+	fs.BoolVar(&f.noTap, "no-tap", false, "turn the wire tap off (frames then come only from ping/pong hooks)")
+	_ = fs.MarkHidden("no-check")
+	_ = fs.MarkHidden("no-tap")
+}
+
+// options turns the flags into session options for url.
+func (f *connFlags) options(url string) (session.Options, error) {
+	h := http.Header{}
+	for _, kv := range f.headers {
+		name, value, ok := strings.Cut(kv, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
+			return session.Options{}, fmt.Errorf(`bad header %q: use "Name: value"`, kv)
+		}
+		h.Add(name, strings.TrimSpace(value))
+	}
+	if _, err := session.ParseURL(url); err != nil {
+		return session.Options{}, err
+	}
+	if f.auth != "" && !strings.Contains(f.auth, ":") {
+		return session.Options{}, errors.New(`--auth needs "user:password"`)
+	}
+	return session.Options{
+		URL: url, Header: h, Subprotocols: f.subprotocols, Origin: f.origin, Auth: f.auth,
+		Insecure: f.insecure, CAFile: f.ca, CertFile: f.cert, KeyFile: f.key, Proxy: f.proxy,
+		Compress: f.compress, ConnectTimeout: f.connectTimeout, CloseTimeout: f.closeTimeout,
+		PingInterval: f.pingInterval, PingTimeout: f.pingTimeout, PingTimeoutClose: f.pingClose,
+		Reconnect: f.reconnect, ReconnectMax: f.reconnectMax, MaxMessage: f.maxMessage,
+		QueueLimit: f.queueLimit, Wire: f.wire, NoTap: f.noTap,
+	}, nil
+}
+
+// parseSpec parses "URL [flags]" as typed in the new-connection prompt or a
+// /connect command; flags not given keep the values of base.
+func parseSpec(spec string, base connFlags) (session.Options, error) {
+	words, err := splitWords(spec)
+	if err != nil {
+		return session.Options{}, err
+	}
+	f := base
+	f.headers = append([]string(nil), base.headers...)
+	f.subprotocols = append([]string(nil), base.subprotocols...)
+	fs := pflag.NewFlagSet("connect", pflag.ContinueOnError)
+	fs.SetOutput(new(strings.Builder))
+	f.register(fs)
+	if err := fs.Parse(words); err != nil {
+		return session.Options{}, err
+	}
+	if fs.NArg() != 1 {
+		return session.Options{}, errors.New("type one URL, optionally followed by flags, e.g. ws://127.0.0.1:8080/chat -s chat")
+	}
+	return f.options(fs.Arg(0))
+}
+
+// splitWords splits like a shell: spaces separate, quotes group, a
+// backslash escapes the next character.
+func splitWords(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	escaped := false
+	for _, r := range s {
+		switch {
+		case escaped:
+			cur.WriteRune(r)
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped, inWord = true, true
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '"' || r == '\'':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t' || r == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unclosed %c quote", quote)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}

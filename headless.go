@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// recorder receives every event of a run (history's Recorder).
+type recorder interface {
+	Record(ev *session.Event)
+}
+
+// headless runs sockets without the TUI: events out as JSON Lines, commands
+// in from stdin, one per line.
+type headless struct {
+	m      *session.Manager
+	base   connFlags
+	stay   bool
+	rec    recorder
+	out    *bufio.Writer
+	target int // /to: 0 = every socket
+
+	mu     sync.Mutex
+	opened map[int]bool
+}
+
+// maxInputLine bounds one stdin line; a longer one is reported and skipped.
+const maxInputLine = 16 << 20
+
+// run prints events until every socket has ended, then reports the exit
+// code: 0, or 1 when a socket never opened. Commands come from in; signals
+// (first Ctrl-C: close 1001, second: abort, third: exit) from sigs.
+func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
+	h.opened = map[int]bool{}
+	inputDone := make(chan struct{})
+	go func() {
+		defer close(inputDone)
+		h.readInput(in)
+	}()
+	allEnded := make(chan struct{})
+	go func() {
+		h.waitEnd(inputDone)
+		h.m.Shutdown()
+		close(allEnded)
+	}()
+	go h.handleSignals(sigs, allEnded)
+
+	events := h.m.Events()
+	var buf []byte
+	for ev := range events {
+		if ev.Type == session.EventState && ev.To == session.StateOpen {
+			h.mu.Lock()
+			h.opened[ev.Conn] = true
+			h.mu.Unlock()
+		}
+		if h.rec != nil {
+			h.rec.Record(&ev)
+		}
+		buf = ev.AppendJSON(buf[:0])
+		buf = append(buf, '\n')
+		if _, err := h.out.Write(buf); err != nil {
+			// stdout is gone (a closed pipe): nobody is listening, stop.
+			h.m.AbortAll()
+		}
+		if len(events) == 0 {
+			h.out.Flush()
+		}
+	}
+	h.out.Flush()
+	<-allEnded
+	for _, c := range h.m.Conns() {
+		if !h.opened[c.ID()] {
+			return 1
+		}
+	}
+	return 0
+}
+
+// waitEnd returns when every socket has ended: at the end of input each
+// socket is closed once what was sent has been written (unless --stay).
+func (h *headless) waitEnd(inputDone <-chan struct{}) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ended := make(chan struct{})
+	go func() {
+		for {
+			_ = h.m.Wait(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			// A socket may be opened by /connect after the others ended;
+			// only stop when nothing runs and nothing can start it.
+			if h.m.Ended() {
+				close(ended)
+				return
+			}
+		}
+	}()
+	select {
+	case <-ended:
+		return
+	case <-inputDone:
+	}
+	if !h.stay {
+		for _, c := range h.m.Conns() {
+			_ = c.CloseWhenSent(1000, "")
+		}
+	}
+	<-ended
+}
+
+// handleSignals closes every socket with 1001 on the first interrupt, drops
+// TCP on the second, and exits on the third.
+func (h *headless) handleSignals(sigs <-chan os.Signal, done <-chan struct{}) {
+	n := 0
+	for {
+		select {
+		case <-done:
+			return
+		case <-sigs:
+			n++
+			switch n {
+			case 1:
+				h.m.CloseAll(1001, "going away")
+			case 2:
+				h.m.AbortAll()
+			default:
+				os.Exit(130)
+			}
+		}
+	}
+}
+
+// readInput runs each line of in as a command; a bad line is an error
+// event and the rest goes on.
+func (h *headless) readInput(in io.Reader) {
+	r := bufio.NewReaderSize(in, 64<<10)
+	lineNo := 0
+	for {
+		line, tooLong, err := readLine(r)
+		if len(line) > 0 || tooLong || err == nil {
+			lineNo++
+			switch {
+			case tooLong:
+				h.inputError(lineNo, fmt.Errorf("line is longer than %d bytes; skipped", maxInputLine))
+			case !utf8.Valid(line) && !bytes.HasPrefix(line, []byte("/binary")):
+				h.inputError(lineNo, errors.New("line is not valid UTF-8; skipped (use /binary HEX for raw bytes)"))
+			default:
+				if quit := h.runLine(lineNo, string(line)); quit {
+					return
+				}
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				h.inputError(lineNo, fmt.Errorf("failed to read input: %w", err))
+			}
+			return
+		}
+	}
+}
+
+// readLine reads one line without its newline, skipping the rest of a line
+// longer than maxInputLine.
+func readLine(r *bufio.Reader) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(line)+len(chunk) > maxInputLine {
+			tooLong = true
+			line = line[:0]
+		} else {
+			line = append(line, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		return line, tooLong, err
+	}
+}
+
+// runLine carries out one command line; it reports true for /quit.
+func (h *headless) runLine(lineNo int, line string) (quit bool) {
+	if line == "" {
+		return false
+	}
+	cmd, err := session.ParseCommand(line)
+	if err != nil {
+		h.inputError(lineNo, err)
+		return false
+	}
+	switch cmd.Kind {
+	case session.CmdTo:
+		if cmd.Target != 0 && h.m.Conn(cmd.Target) == nil {
+			h.inputError(lineNo, fmt.Errorf("/to: no socket #%d", cmd.Target))
+			return false
+		}
+		h.target = cmd.Target
+	case session.CmdWait:
+		time.Sleep(cmd.Wait)
+	case session.CmdConnect:
+		opts, err := parseSpec(cmd.URL, h.base)
+		if err != nil {
+			h.inputError(lineNo, fmt.Errorf("/connect: %w", err))
+			return false
+		}
+		h.m.Open(opts)
+	case session.CmdQuit:
+		h.m.CloseAll(1000, "")
+		return true
+	case session.CmdClose:
+		// A script closes after what it sent before has been written.
+		for _, c := range h.targets(lineNo) {
+			_ = c.CloseWhenSent(cmd.Code, cmd.Reason)
+		}
+	default:
+		if err := h.m.Do(h.target, cmd); err != nil {
+			h.inputError(lineNo, err)
+		}
+	}
+	return false
+}
+
+// targets are the sockets the current /to selects.
+func (h *headless) targets(lineNo int) []*session.Conn {
+	if h.target == 0 {
+		return h.m.Conns()
+	}
+	if c := h.m.Conn(h.target); c != nil {
+		return []*session.Conn{c}
+	}
+	h.inputError(lineNo, fmt.Errorf("no socket #%d", h.target))
+	return nil
+}
+
+func (h *headless) inputError(lineNo int, err error) {
+	h.m.Emit(session.Event{Type: session.EventError, Error: fmt.Sprintf("input line %d: %v", lineNo, err)})
+}
+
+// notifySignals returns the channel of interrupts for the headless mode.
+func notifySignals() chan os.Signal {
+	sigs := make(chan os.Signal, 3)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	return sigs
+}

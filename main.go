@@ -1,0 +1,196 @@
+// Command wsinspect is a terminal UI for inspecting WebSocket connections:
+// several sockets at once, their state transitions, every frame on the wire,
+// queued messages, close codes and half-closes, and frames sent by hand.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/wsinspect/wsinspect/history"
+	"github.com/wsinspect/wsinspect/session"
+)
+
+// usageError marks a mistake in the command line: exit status 2.
+type usageError struct{ error }
+
+// cli holds the flags of every command.
+type cli struct {
+	conn        connFlags
+	json        bool
+	stay        bool
+	execute     []string
+	noHistory   bool
+	keepSecrets bool
+	historyKeep int
+	historyMB   int64
+	maxEntries  int
+	theme       string
+	keysFile    string
+
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	args           []string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit status: 0, 1 when a
+// socket never opened (or a command failed), 2 for usage errors.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, args: args}
+	root := c.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	code := 0
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	err := root.Execute()
+	var exit exitCode
+	switch {
+	case errors.As(err, &exit):
+		code = int(exit)
+	case err != nil:
+		fmt.Fprintln(stderr, "wsinspect:", err)
+		code = 1
+		var ue usageError
+		if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts") {
+			fmt.Fprintln(stderr, "Run 'wsinspect --help' for usage.")
+			code = 2
+		}
+	}
+	return code
+}
+
+// exitCode carries a status out of a command without printing anything.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func (c *cli) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "wsinspect [flags] URL...",
+		Short: "Inspect WebSocket connections in a terminal",
+		Long: `wsinspect opens one or more WebSocket connections and shows each one's state
+transitions, every frame on the wire (pings, pongs, close frames, fragments),
+messages queued while connecting, close codes and half-closes, and lets you send
+frames by hand.
+
+With a terminal on stdout it opens the TUI; with --json, or when stdout is not a
+terminal, it prints every event as JSON Lines and reads commands from stdin:
+a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
+/close [CODE [REASON]], /abort, /wait DURATION, /to N|all, /connect URL,
+/reconnect, /quit. "//x" sends the text "/x".`,
+		Example: `  wsinspect demo                                  # the TUI on the built-in lab server
+  wsinspect ws://127.0.0.1:8765/chat -s chat      # one socket, subprotocol chat
+  echo '{"op":"sub"}' | wsinspect --json ws://127.0.0.1:8765/echo`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          c.runRoot,
+	}
+	f := root.Flags()
+	c.conn.register(f)
+	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
+	f.BoolVar(&c.stay, "stay", false, "headless: at the end of stdin keep running until every socket has ended")
+	f.StringArrayVarP(&c.execute, "execute", "x", nil, "headless: run this command line first (repeatable)")
+	f.IntVar(&c.maxEntries, "max-entries", 100000, "log entries kept per socket in the TUI")
+	f.StringVar(&c.theme, "theme", "auto", "TUI colours: auto, dark or light")
+	f.StringVar(&c.keysFile, "config", defaultConfigPath(), "config file with a [keys] table")
+	c.historyFlags(root)
+	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd())
+	return root
+}
+
+// historyFlags are shared by every command that records.
+func (c *cli) historyFlags(cmd *cobra.Command) {
+	pf := cmd.PersistentFlags()
+	pf.BoolVar(&c.noHistory, "no-history", false, "do not record this run")
+	pf.BoolVar(&c.keepSecrets, "keep-secrets", false, "record credentials (Authorization, cookies, token-like query parameters) as they are")
+	pf.IntVar(&c.historyKeep, "history-keep", 200, "recorded sessions to keep (older ones are pruned at start)")
+	pf.Int64Var(&c.historyMB, "history-max-mb", 512, "MiB of recorded sessions to keep")
+}
+
+func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
+	var opts []session.Options
+	for _, u := range args {
+		o, err := c.conn.options(u)
+		if err != nil && !isURLError(err) {
+			return usageError{err}
+		}
+		if err != nil {
+			o.URL = u // the socket fails with the reason, like any other
+		}
+		opts = append(opts, o)
+	}
+	headless := c.json || !isTerminal(c.stdout)
+	if headless && len(args) == 0 {
+		return usageError{errors.New("give at least one URL (or run 'wsinspect demo')")}
+	}
+	rec, closeRec := c.recorder(args)
+	defer closeRec()
+	m := session.NewManager(session.ManagerOptions{})
+	for _, o := range opts {
+		m.Open(o)
+	}
+	if headless {
+		return c.runHeadless(m, rec)
+	}
+	return c.runTUI(m, rec, "")
+}
+
+// isURLError reports whether options failed on the URL alone.
+func isURLError(err error) bool { return strings.HasPrefix(err.Error(), "bad URL") || err.Error() == "missing URL" }
+
+// runHeadless prints events and reads commands until every socket ended.
+func (c *cli) runHeadless(m *session.Manager, rec recorder) error {
+	in := c.stdin
+	if len(c.execute) > 0 {
+		in = io.MultiReader(strings.NewReader(strings.Join(c.execute, "\n")+"\n"), in)
+	}
+	h := &headless{m: m, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout)}
+	if code := h.run(in, notifySignals()); code != 0 {
+		return exitCode(code)
+	}
+	return nil
+}
+
+// recorder starts recording this run unless --no-history; failures to
+// record are reported and the run goes on without history.
+func (c *cli) recorder(urls []string) (recorder, func()) {
+	if c.noHistory {
+		return nil, func() {}
+	}
+	dir, err := history.DefaultDir()
+	if err == nil {
+		_, err = history.Prune(dir, c.historyKeep, c.historyMB<<20)
+	}
+	var r *history.Recorder
+	if err == nil {
+		r, err = history.NewRecorder(history.RecorderOptions{Dir: dir, URLs: urls, Args: c.args, KeepSecrets: c.keepSecrets})
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "wsinspect: not recording history: %v\n", err)
+		return nil, func() {}
+	}
+	return r, func() {
+		if err := r.Close(); err != nil {
+			fmt.Fprintf(c.stderr, "wsinspect: history: %v\n", err)
+		}
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}

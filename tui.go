@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/wsinspect/wsinspect/history"
+	"github.com/wsinspect/wsinspect/session"
+	"github.com/wsinspect/wsinspect/ui"
+)
+
+// controller carries the UI's actions to the Manager; the UI never touches a
+// socket itself.
+type controller struct {
+	m    *session.Manager
+	base connFlags
+}
+
+// Do implements ui.Controller.
+func (c controller) Do(target int, cmd session.Command) error { return c.m.Do(target, cmd) }
+
+// Open implements ui.Controller: spec is "URL [flags]", with the flags of
+// the command line.
+func (c controller) Open(spec string) (int, error) {
+	o, err := parseSpec(spec, c.base)
+	if err != nil {
+		return 0, err
+	}
+	return c.m.Open(o).ID(), nil
+}
+
+// uiOptions builds the options every TUI run shares.
+func (c *cli) uiOptions(title string) (ui.Options, error) {
+	km, err := loadKeyMap(c.keysFile)
+	if err != nil {
+		return ui.Options{}, err
+	}
+	return ui.Options{
+		KeyMap:     km,
+		MaxEntries: c.maxEntries,
+		Title:      title,
+		Theme:      c.theme,
+		NoColor:    os.Getenv("NO_COLOR") != "",
+	}, nil
+}
+
+// runTUI runs the UI over m's sockets until the user quits, then closes
+// what is still open and records the rest of the events.
+func (c *cli) runTUI(m *session.Manager, rec recorder, title string) error {
+	opts, err := c.uiOptions(title)
+	if err != nil {
+		m.Shutdown()
+		return usageError{err}
+	}
+	events, stopUI, teeDone := teeEvents(m.Events(), rec)
+	opts.Events = events
+	opts.Controller = controller{m: m, base: c.conn}
+	if !c.noHistory {
+		if dir, err := history.DefaultDir(); err == nil {
+			if st, err := history.OpenStore(dir); err == nil {
+				st.KeepSecrets = c.keepSecrets
+				opts.Store = st
+			}
+		}
+	}
+	_, err = tea.NewProgram(ui.New(opts)).Run()
+	stopUI()
+	// The UI closed the sockets on quit; whatever is still up is dropped
+	// after a short grace so that closes in flight can finish.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_ = m.Wait(ctx)
+	cancel()
+	m.Shutdown()
+	<-teeDone
+	if err != nil {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return nil
+}
+
+// teeEvents records every event and passes it on to the UI until stop is
+// called; after that it only records, so the sockets never wait for a UI
+// that has gone. done is closed when the stream has ended.
+func teeEvents(in <-chan session.Event, rec recorder) (out <-chan session.Event, stop func(), done <-chan struct{}) {
+	ch := make(chan session.Event, 4096)
+	quit := make(chan struct{})
+	fin := make(chan struct{})
+	go func() {
+		defer close(fin)
+		defer close(ch)
+		for ev := range in {
+			if rec != nil {
+				rec.Record(&ev)
+			}
+			select {
+			case ch <- ev:
+			case <-quit:
+			}
+		}
+	}()
+	return ch, func() { close(quit) }, fin
+}
+
+// replay shows a recorded session in the TUI, read-only, streaming the file
+// in the background so a large one shows its first screen at once.
+func (c *cli) replay(path string) error {
+	opts, err := c.uiOptions("")
+	if err != nil {
+		return usageError{err}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := make(chan session.Event, 4096)
+	reported := make(chan history.LoadReport, 1)
+	go func() {
+		defer close(ch)
+		rep, _ := history.Stream(ctx, path, func(batch []session.Event) error {
+			for _, ev := range batch {
+				select {
+				case ch <- ev:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		})
+		reported <- rep
+	}()
+	opts.Events = ch
+	opts.Title = "replay " + strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	_, err = tea.NewProgram(ui.New(opts)).Run()
+	cancel()
+	for range ch {
+	}
+	if rep := <-reported; rep.Cut || len(rep.BadLines) > 0 {
+		fmt.Fprintf(c.stderr, "wsinspect: %s\n", rep)
+	}
+	if err != nil {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return nil
+}
