@@ -93,12 +93,12 @@ const (
 
 // job is a batch of lines on its way through Stream's parsers.
 type job struct {
-	data    []byte // the lines, back to back
-	ends    []int  // end offset in data of each line
-	first   int    // line number of the first line
-	partial bool   // the last line had no newline
-	tooLong []int  // line numbers that exceeded maxLine
-	done    chan struct{}
+	data    []byte        // the lines, back to back
+	ends    []int         // end offset in data of each line
+	first   int           // line number of the first line
+	partial bool          // the last line had no newline
+	tooLong []int         // line numbers that exceeded maxLine
+	done    chan struct{} // closed when parsed (parallel path only)
 
 	events  []session.Event
 	bad     []int
@@ -124,25 +124,97 @@ func Stream(ctx context.Context, path string, fn func(batch []session.Event) err
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	m := merger{rep: &rep, fn: fn, cancel: cancel}
+	var rerr error
+	if st, err := f.Stat(); err == nil && st.Size() <= sequentialBytes {
+		rerr = readJobs(ctx, f, func(j *job) bool {
+			j.parse()
+			m.take(j)
+			return m.err == nil && ctx.Err() == nil
+		})
+	} else {
+		rerr = streamParallel(ctx, f, &m)
+	}
+	rep.Cut = rep.PartialTail || (m.hasHeader && !m.lastSum)
+	switch {
+	case m.err != nil:
+		return rep, m.err
+	case parent.Err() != nil:
+		return rep, parent.Err()
+	case rerr != nil:
+		return rep, fmt.Errorf("failed to read session %s: %w", path, rerr)
+	}
+	return rep, nil
+}
+
+// sequentialBytes is the file size up to which Stream parses on the
+// caller's goroutine: for a small file, starting parsers costs more than
+// it saves.
+const sequentialBytes = 1 << 20
+
+// merger folds parsed jobs, in file order, into the report and hands their
+// events to fn.
+type merger struct {
+	rep       *LoadReport
+	fn        func([]session.Event) error
+	cancel    context.CancelFunc
+	err       error // fn's error: nothing more is delivered
+	hasHeader bool
+	lastSum   bool // the last non-blank line so far was a summary
+}
+
+func (m *merger) take(j *job) {
+	if m.err != nil {
+		return
+	}
+	rep := m.rep
+	rep.Lines = j.first - 1 + len(j.ends)
+	if j.header != nil && !m.hasHeader {
+		m.hasHeader = true
+		h := j.header
+		rep.ID, rep.Start, rep.URLs, rep.Args, rep.Redacted = h.ID, h.Time, h.URLs, h.Args, h.Redacted
+	}
+	if j.sawLine {
+		m.lastSum = j.lastSum
+	}
+	rep.PartialTail = rep.PartialTail || j.tail
+	for _, n := range j.bad {
+		rep.BadCount++
+		if len(rep.BadLines) < maxBadLines {
+			rep.BadLines = append(rep.BadLines, n)
+		}
+	}
+	rep.Events += len(j.events)
+	if len(j.events) > 0 {
+		if err := m.fn(j.events); err != nil {
+			m.err = err
+			m.cancel()
+		}
+	}
+}
+
+// streamParallel reads jobs on one goroutine, parses them on several and
+// merges them in order on the caller's, so fn sees the first batch while the
+// rest is still being read. Every goroutine has ended when it returns.
+func streamParallel(ctx context.Context, f io.Reader, m *merger) error {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	jobs := make(chan *job, workers*2)
 	ordered := make(chan *job, workers*4)
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for j := range jobs {
 				j.parse()
 				close(j.done)
 			}
-		}()
+		})
 	}
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(ordered)
 		defer close(jobs)
 		readErr <- readJobs(ctx, f, func(j *job) bool {
+			j.done = make(chan struct{})
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
@@ -156,50 +228,14 @@ func Stream(ctx context.Context, path string, fn func(batch []session.Event) err
 			}
 		})
 	}()
-
-	var fnErr error
-	hasHeader, lastSum := false, false
 	for j := range ordered {
 		<-j.done
-		if fnErr != nil || ctx.Err() != nil {
-			continue // drain, so every goroutine ends
-		}
-		rep.Lines = j.first - 1 + len(j.ends)
-		if j.header != nil && !hasHeader {
-			hasHeader = true
-			h := j.header
-			rep.ID, rep.Start, rep.URLs, rep.Args, rep.Redacted = h.ID, h.Time, h.URLs, h.Args, h.Redacted
-		}
-		if j.sawLine {
-			lastSum = j.lastSum
-		}
-		rep.PartialTail = rep.PartialTail || j.tail
-		for _, n := range j.bad {
-			rep.BadCount++
-			if len(rep.BadLines) < maxBadLines {
-				rep.BadLines = append(rep.BadLines, n)
-			}
-		}
-		rep.Events += len(j.events)
-		if len(j.events) > 0 {
-			if err := fn(j.events); err != nil {
-				fnErr = err
-				cancel()
-			}
-		}
+		if ctx.Err() == nil {
+			m.take(j)
+		} // else drain, so every goroutine ends
 	}
 	wg.Wait()
-	rerr := <-readErr
-	rep.Cut = rep.PartialTail || (hasHeader && !lastSum)
-	switch {
-	case fnErr != nil:
-		return rep, fnErr
-	case parent.Err() != nil:
-		return rep, parent.Err()
-	case rerr != nil:
-		return rep, fmt.Errorf("failed to read session %s: %w", path, rerr)
-	}
-	return rep, nil
+	return <-readErr
 }
 
 // readJobs splits f into jobs of whole lines and hands each to send, until
@@ -207,7 +243,7 @@ func Stream(ctx context.Context, path string, fn func(batch []session.Event) err
 func readJobs(ctx context.Context, f io.Reader, send func(*job) bool) error {
 	br := bufio.NewReaderSize(f, 1<<20)
 	line, size := 1, firstBatch
-	j := &job{first: line, done: make(chan struct{})}
+	j := &job{first: line}
 	var long bool // inside a line past maxLine: discard until its newline
 	start := 0    // offset in j.data of the line being read
 	for {
@@ -247,7 +283,7 @@ func readJobs(ctx context.Context, f io.Reader, send func(*job) bool) error {
 				return nil
 			}
 			size = laterBatch
-			j = &job{first: line, done: make(chan struct{}), data: make([]byte, 0, len(j.data))}
+			j = &job{first: line, data: make([]byte, 0, len(j.data))}
 			start = 0
 		}
 		if ctx.Err() != nil {

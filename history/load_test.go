@@ -178,3 +178,30 @@ func TestStreamStops(t *testing.T) {
 	}
 	// goleak in TestMain checks that both stops left no goroutine behind.
 }
+
+// TestLoadDamagedLarge is TestLoadDamaged for a file big enough to be
+// parsed in parallel: bad lines in several batches and a cut tail.
+func TestLoadDamagedLarge(t *testing.T) {
+	events := manyEvents(40000)
+	data := readFile(t, record(t, t.TempDir(), events, false))
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	bad := []int{2, 300, 9000, 25001}
+	for _, n := range bad {
+		lines[n-1] = []byte("{not json\n")
+	}
+	body := bytes.Join(lines[:len(lines)-2], nil) // drop the summary
+	body = body[:len(body)-20]                    // and half the last event
+	if len(body) <= sequentialBytes {
+		t.Fatalf("file of %d bytes is not large enough for the parallel path", len(body))
+	}
+	got, rep, err := Load(writeFile(t, "big.jsonl", body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(events) - len(bad) - 1; len(got) != want {
+		t.Errorf("loaded %d events, want %d", len(got), want)
+	}
+	if !reflect.DeepEqual(rep.BadLines, bad) || !rep.Cut || !rep.PartialTail || rep.Lines != len(events)+1 {
+		t.Errorf("report = %s (%+v)", rep, rep)
+	}
+}
