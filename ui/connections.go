@@ -113,10 +113,13 @@ func (p connectionsPane) View() string {
 	same := s.sameHost()
 	for i := p.offset; i < len(s.order) && len(lines) < p.height-2; i++ {
 		sk := s.byID[s.order[i]]
-		a, b := p.row(sk, inner, same)
+		var a, b string
 		if i == p.cursor {
+			a, b = p.row(sk, inner, same, plainStyles())
 			a = p.c.styles.Row.Selected.Render(fit(a, inner))
 			b = p.c.styles.Row.Selected.Render(fit(b, inner))
+		} else {
+			a, b = p.row(sk, inner, same, &p.c.styles)
 		}
 		lines = append(lines, a, b)
 	}
@@ -151,8 +154,7 @@ func stateIcon(st session.State) string {
 }
 
 // row renders one socket's two lines.
-func (p connectionsPane) row(sk *socket, width int, sameHost bool) (string, string) {
-	st := p.c.styles
+func (p connectionsPane) row(sk *socket, width int, sameHost bool, st *Styles) (string, string) {
 	ss := st.stateStyle(sk.state)
 	label := stateLabel(sk.state, sk.initiator)
 	if sk.state == session.StateClosing {

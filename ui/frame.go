@@ -19,6 +19,12 @@ func (r rect) contains(x, y int) bool {
 // lines are cut and padded here, so no content can push the border out of
 // place however wide its characters are.
 func (s Styles) box(title, badge string, lines []string, w, h int, focused bool) string {
+	return s.frame(title, badge, lines, w, h, focused, false)
+}
+
+// frame is box; exact says the lines are already exactly w-2 cells wide
+// (the log caches its rows that way), which spares measuring them again.
+func (s Styles) frame(title, badge string, lines []string, w, h int, focused, exact bool) string {
 	if w < 4 || h < 2 {
 		return ""
 	}
@@ -62,7 +68,10 @@ func (s Styles) box(title, badge string, lines []string, w, h int, focused bool)
 			line = lines[i]
 		}
 		b.WriteString(side)
-		b.WriteString(fit(line, inner))
+		if !exact || i >= len(lines) {
+			line = fit(line, inner)
+		}
+		b.WriteString(line)
 		b.WriteString(side)
 		b.WriteByte('\n')
 	}
@@ -70,8 +79,26 @@ func (s Styles) box(title, badge string, lines []string, w, h int, focused bool)
 	return b.String()
 }
 
-// joinColumns places two blocks of lines side by side; both must already be
-// exactly their widths, as box guarantees.
-func joinColumns(left, right string) string {
-	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+// joinColumns places two blocks side by side. Both are boxes, so every
+// line of a block is exactly as wide as the block: joining is concatenation,
+// with no measuring (lipgloss.JoinHorizontal would measure every line).
+func joinColumns(left, right string, leftW int) string {
+	l := strings.Split(left, "\n")
+	r := strings.Split(right, "\n")
+	var b strings.Builder
+	b.Grow(len(left) + len(right) + 1)
+	for i := 0; i < max(len(l), len(r)); i++ {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if i < len(l) {
+			b.WriteString(l[i])
+		} else {
+			b.WriteString(strings.Repeat(" ", leftW))
+		}
+		if i < len(r) {
+			b.WriteString(r[i])
+		}
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -35,6 +36,27 @@ type logPane struct {
 	width     int
 	height    int
 	focused   bool
+	cache     *rowCache
+}
+
+// rowCache keeps the drawn rows of the window, so redrawing an unchanged
+// screen renders nothing again. It is dropped when what a row looks like
+// changes (width, interleaving, styles) or when it has grown well past a
+// screenful.
+type rowCache struct {
+	key  rowKey
+	rows map[ref]cachedRow
+}
+
+type rowKey struct {
+	width  int
+	all    bool
+	styles int64
+}
+
+type cachedRow struct {
+	line    string
+	outcome uint8 // a queued row changes when its message goes out
 }
 
 func newLogPane(c *common) logPane {
@@ -402,34 +424,44 @@ func (p logPane) View() string {
 	if p.follow {
 		i = p.windowStart()
 	}
+	key := rowKey{width: inner, all: p.all, styles: st.gen}
+	if p.cache == nil || p.cache.key != key || len(p.cache.rows) > 8*p.page()+64 {
+		p.cache = &rowCache{key: key, rows: make(map[ref]cachedRow, 2*p.page())}
+	}
 	for ; i < len(p.rows) && len(lines) < p.page(); i++ {
 		e := p.c.socks.entry(p.rows[i])
 		if e == nil {
 			continue
 		}
-		line := p.renderRow(e, inner)
 		if i == p.cursor && (p.focused || !p.follow) {
-			line = st.Row.Selected.Render(fit(line, inner))
+			lines = append(lines, st.Row.Selected.Render(p.renderRow(e, inner, plainStyles())))
+			continue
 		}
-		lines = append(lines, line)
+		r := p.rows[i]
+		c, ok := p.cache.rows[r]
+		if !ok || c.outcome != e.outcome {
+			c = cachedRow{line: p.renderRow(e, inner, st), outcome: e.outcome}
+			p.cache.rows[r] = c
+		}
+		lines = append(lines, c.line)
 	}
 	if len(p.rows) == 0 {
 		msg := " nothing yet"
 		if !p.filter.empty() {
 			msg = " nothing matches the filter"
 		}
-		lines = append(lines, st.App.Muted.Render(msg))
+		lines = append(lines, fit(st.App.Muted.Render(msg), inner))
 	}
 	for len(lines) < p.page() {
-		lines = append(lines, "")
+		lines = append(lines, strings.Repeat(" ", inner))
 	}
 	switch {
 	case p.filterErr != "":
-		lines = append(lines, st.App.Error.Render(" "+inert(p.filterErr, oneLine, 300)))
+		lines = append(lines, fit(st.App.Error.Render(" "+inert(p.filterErr, oneLine, 300)), inner))
 	case p.filtering:
-		lines = append(lines, " "+inertView(p.input.View()))
+		lines = append(lines, fit(" "+inertView(p.input.View()), inner))
 	}
-	return st.box(p.title(), p.badge(), lines, p.width, p.height, p.focused)
+	return st.frame(p.title(), p.badge(), lines, p.width, p.height, p.focused, true)
 }
 
 func (p *logPane) title() string {

@@ -13,9 +13,9 @@ import (
 // previewLimit is how many payload bytes a one-line preview looks at.
 const previewLimit = 512
 
-// renderRow draws one log row: time, direction, kind, size, [socket], preview.
-func (p *logPane) renderRow(e *entry, width int) string {
-	st := &p.c.styles
+// renderRow draws one log row: time, direction, kind, size, [socket],
+// preview, exactly width cells wide.
+func (p *logPane) renderRow(e *entry, width int, st *Styles) string {
 	var b strings.Builder
 	b.Grow(width + 64)
 	b.WriteString(st.Row.Time.Render(clock(e.time(), p.c.loc)))
@@ -29,7 +29,7 @@ func (p *logPane) renderRow(e *entry, width int) string {
 		b.WriteString(st.Row.Muted.Render("·"))
 	}
 	b.WriteByte(' ')
-	b.WriteString(p.kindStyle(e).Render(fit(kindLabel(e), 9)))
+	b.WriteString(kindStyle(st, e).Render(fit(kindLabel(e), 9)))
 	b.WriteString(st.Row.Size.Render(padLeft(sizeLabel(e), 7)))
 	b.WriteString("  ")
 	if p.all {
@@ -58,7 +58,7 @@ func (p *logPane) renderRow(e *entry, width int) string {
 	if suffix != "" {
 		b.WriteString(st.Row.Auto.Render(suffix))
 	}
-	return b.String()
+	return fit(b.String(), width)
 }
 
 // outcomeSuffix tells what became of a queued message and marks replies
@@ -81,8 +81,7 @@ func outcomeSuffix(e *entry, c *common) string {
 	return ""
 }
 
-func (p *logPane) kindStyle(e *entry) lipgloss.Style {
-	st := &p.c.styles
+func kindStyle(st *Styles, e *entry) ink {
 	switch e.kind {
 	case kindPing, kindPong, kindClose:
 		return st.Row.Control

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"image/color"
+	"strings"
+	"sync/atomic"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
@@ -39,26 +41,28 @@ func newTheme(dark bool) theme {
 // from a theme (or without colour at all for NO_COLOR).
 type Styles struct {
 	Mono bool
+	gen  int64 // changes with every NewStyles, so caches of drawn rows know to redraw
 
 	App struct {
-		Title, Stat, Muted, Error, Info, Warn lipgloss.Style
+		Title, Stat, Muted, Error, Info, Warn ink
 	}
 	Pane struct {
-		Border, Focused, Title, TitleFocused, Badge lipgloss.Style
+		Border, Focused, Title, TitleFocused, Badge ink
 	}
-	State map[session.State]lipgloss.Style
+	State map[session.State]ink
 	Row   struct {
-		Normal, Selected, Muted, Time, In, Out, Kind, Size, Auto lipgloss.Style
-		Queued, Sent, Dropped, Error, Control, Wire, Highlight   lipgloss.Style
+		Normal, Selected, Muted, Time, In, Out, Kind, Size, Auto ink
+		Queued, Sent, Dropped, Error, Control, Wire, Highlight   ink
 	}
 	Detail struct {
-		Header, Key, Value, Offset, Hex, ASCII, Muted lipgloss.Style
+		Header, Key, Value, Offset, Hex, ASCII, Muted ink
 	}
 	Composer struct {
-		Prompt, Target, Error, Hint lipgloss.Style
+		Prompt, Target, Error, Hint ink
 	}
 	Overlay struct {
-		Box, Title, Item, Selected lipgloss.Style
+		Box                   lipgloss.Style
+		Title, Item, Selected ink
 	}
 	Help help.Styles
 }
@@ -67,40 +71,41 @@ type Styles struct {
 // colour out altogether and marks selection and state with attributes only.
 func NewStyles(dark, mono bool) Styles {
 	t := newTheme(dark)
-	s := Styles{Mono: mono, State: map[session.State]lipgloss.Style{}}
+	s := Styles{Mono: mono, gen: styleGen.Add(1), State: map[session.State]ink{}}
 	n := lipgloss.NewStyle
-	fg := func(c color.Color) lipgloss.Style {
+	fgs := func(c color.Color) lipgloss.Style {
 		if mono {
 			return n()
 		}
 		return n().Foreground(c)
 	}
-	s.App.Title = fg(t.accent).Bold(true)
+	fg := func(c color.Color) ink { return newInk(fgs(c)) }
+	s.App.Title = newInk(fgs(t.accent).Bold(true))
 	s.App.Stat = fg(t.fg)
 	s.App.Muted = fg(t.muted)
-	s.App.Error = fg(t.bad).Bold(true)
+	s.App.Error = newInk(fgs(t.bad).Bold(true))
 	s.App.Info = fg(t.info)
 	s.App.Warn = fg(t.warn)
 
 	s.Pane.Border = fg(t.border)
 	s.Pane.Focused = fg(t.focus)
 	s.Pane.Title = fg(t.muted)
-	s.Pane.TitleFocused = fg(t.focus).Bold(true)
-	s.Pane.Badge = fg(t.warn).Bold(true)
+	s.Pane.TitleFocused = newInk(fgs(t.focus).Bold(true))
+	s.Pane.Badge = newInk(fgs(t.warn).Bold(true))
 
 	s.State[session.StateConnecting] = fg(t.warn)
 	s.State[session.StateOpen] = fg(t.good)
 	s.State[session.StateClosing] = fg(t.warn)
 	s.State[session.StateClosed] = fg(t.muted)
-	s.State[session.StateFailed] = fg(t.bad).Bold(true)
+	s.State[session.StateFailed] = newInk(fgs(t.bad).Bold(true))
 	s.State[session.StateWaiting] = fg(t.info)
 	s.State[session.StateNone] = fg(t.muted)
 
 	s.Row.Normal = fg(t.fg)
 	if mono {
-		s.Row.Selected = n().Reverse(true)
+		s.Row.Selected = newInk(n().Reverse(true))
 	} else {
-		s.Row.Selected = n().Background(t.selBg).Bold(true)
+		s.Row.Selected = newInk(n().Background(t.selBg).Foreground(t.fg).Bold(true))
 	}
 	s.Row.Muted = fg(t.muted)
 	s.Row.Time = fg(t.muted)
@@ -115,9 +120,9 @@ func NewStyles(dark, mono bool) Styles {
 	s.Row.Error = fg(t.bad)
 	s.Row.Control = fg(t.info)
 	s.Row.Wire = fg(t.faint)
-	s.Row.Highlight = fg(t.accent).Bold(true)
+	s.Row.Highlight = newInk(fgs(t.accent).Bold(true))
 
-	s.Detail.Header = fg(t.accent).Bold(true)
+	s.Detail.Header = newInk(fgs(t.accent).Bold(true))
 	s.Detail.Key = fg(t.muted)
 	s.Detail.Value = fg(t.fg)
 	s.Detail.Offset = fg(t.faint)
@@ -125,7 +130,7 @@ func NewStyles(dark, mono bool) Styles {
 	s.Detail.ASCII = fg(t.info)
 	s.Detail.Muted = fg(t.muted)
 
-	s.Composer.Prompt = fg(t.accent).Bold(true)
+	s.Composer.Prompt = newInk(fgs(t.accent).Bold(true))
 	s.Composer.Target = fg(t.info)
 	s.Composer.Error = fg(t.bad)
 	s.Composer.Hint = fg(t.muted)
@@ -134,26 +139,58 @@ func NewStyles(dark, mono bool) Styles {
 	if mono {
 		s.Overlay.Box = n().Border(lipgloss.RoundedBorder()).Padding(0, 1)
 	}
-	s.Overlay.Title = fg(t.accent).Bold(true)
+	s.Overlay.Title = newInk(fgs(t.accent).Bold(true))
 	s.Overlay.Item = fg(t.fg)
 	s.Overlay.Selected = s.Row.Selected
 
 	s.Help = help.Styles{
-		ShortKey:       fg(t.fg).Bold(true),
-		ShortDesc:      fg(t.muted),
-		ShortSeparator: fg(t.faint),
-		Ellipsis:       fg(t.faint),
-		FullKey:        fg(t.fg).Bold(true),
-		FullDesc:       fg(t.muted),
-		FullSeparator:  fg(t.faint),
+		ShortKey:       fgs(t.fg).Bold(true),
+		ShortDesc:      fgs(t.muted),
+		ShortSeparator: fgs(t.faint),
+		Ellipsis:       fgs(t.faint),
+		FullKey:        fgs(t.fg).Bold(true),
+		FullDesc:       fgs(t.muted),
+		FullSeparator:  fgs(t.faint),
 	}
 	return s
 }
 
 // stateStyle returns the badge style for a state.
-func (s Styles) stateStyle(st session.State) lipgloss.Style {
+func (s Styles) stateStyle(st session.State) ink {
 	if v, ok := s.State[st]; ok {
 		return v
 	}
 	return s.State[session.StateNone]
+}
+
+// styleGen numbers style sets (several programs may run at once in tests).
+var styleGen atomic.Int64
+
+// ink is an inline style reduced to the escape sequences around its text.
+// Painting with it is two concatenations instead of a lipgloss render, which
+// matters for a screen redrawn many times a second; the sequences are the
+// ones lipgloss itself produces.
+type ink struct{ pre, post string }
+
+func newInk(s lipgloss.Style) ink {
+	r := s.Render("X")
+	i := strings.IndexByte(r, 'X')
+	if i < 0 {
+		return ink{}
+	}
+	return ink{pre: r[:i], post: r[i+1:]}
+}
+
+// Render paints s.
+func (k ink) Render(s string) string {
+	if k.pre == "" || s == "" {
+		return s
+	}
+	return k.pre + s + k.post
+}
+
+// plainStyles paints nothing: rows drawn under the selection bar use it, so
+// no inner reset cuts the bar short.
+func plainStyles() *Styles {
+	return &Styles{Mono: true, State: map[session.State]ink{}}
 }

@@ -133,7 +133,7 @@ func (m *Model) body() string {
 	if r[paneLog].x == 0 { // one column
 		return left + "\n" + right
 	}
-	return joinColumns(left, right)
+	return joinColumns(left, right, r[paneConnections].w)
 }
 
 // titleBar shows the session name, socket count and traffic.
