@@ -328,6 +328,11 @@ func (j *job) parse() {
 			continue
 		}
 		var ev session.Event
+		if fastMessage(line, &ev) {
+			j.lastSum = false
+			j.events = append(j.events, ev)
+			continue
+		}
 		if err := ev.UnmarshalJSON(line); err != nil {
 			if last {
 				j.tail = true
