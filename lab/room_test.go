@@ -40,11 +40,13 @@ func TestRoomBroadcast(t *testing.T) {
 
 	// Every message reaches every member, the sender included, with its type.
 	a.Write(ctx, websocket.MessageText, []byte("from a"))
-	b.Write(ctx, websocket.MessageBinary, []byte{0xb})
 	for _, c := range []*websocket.Conn{a, b} {
 		if got := readText(t, ctx, c); got != "from a" {
 			t.Fatalf("got %q, want the message from a", got)
 		}
+	}
+	b.Write(ctx, websocket.MessageBinary, []byte{0xb})
+	for _, c := range []*websocket.Conn{a, b} {
 		typ, p, err := c.Read(ctx)
 		if err != nil || typ != websocket.MessageBinary || len(p) != 1 || p[0] != 0xb {
 			t.Fatalf("got %v %x %v, want b's binary message", typ, p, err)
