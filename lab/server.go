@@ -111,7 +111,7 @@ func Start(opts Options) (*Server, error) {
 		errLog = &lineWriter{s: s}
 	}
 	s.srv = &http.Server{
-		Handler:           s,
+		Handler:           http.HandlerFunc(s.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:          log.New(errLog, "", 0),
@@ -205,9 +205,9 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// ServeHTTP routes a request to its behaviour and counts it, so that Close
+// serveHTTP routes a request to its behaviour and counts it, so that Close
 // can wait for handlers that outlive net/http's bookkeeping once hijacked.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
