@@ -149,7 +149,9 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 }
 
 // isURLError reports whether options failed on the URL alone.
-func isURLError(err error) bool { return strings.HasPrefix(err.Error(), "bad URL") || err.Error() == "missing URL" }
+func isURLError(err error) bool {
+	return strings.HasPrefix(err.Error(), "bad URL") || err.Error() == "missing URL"
+}
 
 // runHeadless prints events and reads commands until every socket ended.
 func (c *cli) runHeadless(m *session.Manager, rec recorder) error {

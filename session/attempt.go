@@ -537,6 +537,9 @@ func (a *attempt) writeLoop(done chan<- struct{}) {
 
 		if m.opcode == "ping" {
 			a.ping(m.id, m.data)
+			c.mu.Lock()
+			c.closeDrained()
+			c.mu.Unlock()
 			continue
 		}
 		typ := websocket.MessageBinary

@@ -385,3 +385,34 @@ func TestBackoffBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseWhenSent: a graceful close asked for while connecting waits for
+// the dial and for everything queued (a ping last, here), then closes with
+// the first code asked for.
+func TestCloseWhenSent(t *testing.T) {
+	s := startLab(t, lab.Options{})
+	r := newRecorder(t)
+	c := r.m.Open(Options{URL: s.URL("/slow?delay=200ms")})
+	msg := c.Send("text", []byte("first"))
+	ping := c.Ping([]byte("last"))
+	c.CloseWhenSent(4000, "script done")
+	c.CloseWhenSent(1000, "") // the end of input: must not replace 4000
+	evs := r.waitEnd(c)
+	var order []string
+	for _, ev := range evs {
+		switch {
+		case ev.Type == EventMessage && ev.Dir == DirOut && ev.ID == msg:
+			order = append(order, "message")
+		case ev.Type == EventFrame && ev.Dir == DirOut && ev.ID == ping:
+			order = append(order, "ping")
+		case ev.Type == EventFrame && ev.Dir == DirOut && ev.Opcode == "close":
+			order = append(order, fmt.Sprintf("close %d", ev.Code))
+		}
+	}
+	if fmt.Sprint(order) != "[message ping close 4000]" {
+		t.Fatalf("order %v", order)
+	}
+	if last := r.waitState(1, StateClosed); !last.Clean || last.Code != 4000 {
+		t.Fatalf("closed: %s", last.AppendJSON(nil))
+	}
+}

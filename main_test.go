@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/wsinspect/wsinspect/lab"
+)
+
+func TestMain(m *testing.M) {
+	// The runtime's signal goroutine starts with the first signal.Notify
+	// and lives for the process: it is not ours to end.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("os/signal.signal_recv"), goleak.IgnoreTopFunction("os/signal.loop"))
+}
+
+func startLab(t *testing.T) *lab.Server {
+	t.Helper()
+	s, err := lab.Start(lab.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// runCLI runs wsinspect with args and stdin; it never records history.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, events []map[string]any, stderr string) {
+	t.Helper()
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	var out, errb bytes.Buffer
+	code = run(append([]string{"--no-history"}, args...), strings.NewReader(stdin), &out, &errb)
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("not JSON: %q: %v", line, err)
+		}
+		events = append(events, ev)
+	}
+	return code, events, errb.String()
+}
+
+func find(evs []map[string]any, match func(map[string]any) bool) []map[string]any {
+	var out []map[string]any
+	for _, ev := range evs {
+		if match(ev) {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func is(field, value string) func(map[string]any) bool {
+	return func(ev map[string]any) bool { return fmt.Sprint(ev[field]) == value }
+}
+
+func and(fs ...func(map[string]any) bool) func(map[string]any) bool {
+	return func(ev map[string]any) bool {
+		for _, f := range fs {
+			if !f(ev) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// TestHeadlessScript: stdin runs in order, a bad line is an error event and
+// the rest goes on, and the script's close code is the one used.
+func TestHeadlessScript(t *testing.T) {
+	s := startLab(t)
+	script := "hello\n/binary 00ff1b\n/json {bad\n/ping are-you-there\n/close 4000 \"see you\"\n"
+	code, evs, stderr := runCLI(t, script, "--json", s.URL("/echo"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := len(find(evs, and(is("type", "message"), is("dir", "out")))); n != 2 {
+		t.Errorf("%d messages out", n)
+	}
+	bad := find(evs, is("type", "error"))
+	if len(bad) != 1 || !strings.Contains(bad[0]["error"].(string), "input line 3: /json: invalid JSON") || bad[0]["conn"] != 0.0 {
+		t.Errorf("errors: %v", bad)
+	}
+	if len(find(evs, and(is("type", "frame"), is("opcode", "pong"), is("text", "are-you-there")))) != 1 {
+		t.Error("no pong for the script's ping")
+	}
+	closed := find(evs, is("to", "closed"))
+	if len(closed) != 1 || closed[0]["code"] != 4000.0 || closed[0]["reason"] != "see you" || closed[0]["clean"] != true {
+		t.Fatalf("closed: %v", closed)
+	}
+}
+
+// TestHeadlessExitCodes: 1 when a socket never opened, 2 for usage errors.
+func TestHeadlessExitCodes(t *testing.T) {
+	s := startLab(t)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"rejected", []string{"--json", s.URL("/reject?status=401")}, 1, ""},
+		{"bad URL", []string{"--json", "localhost:1/x"}, 1, ""},
+		{"one of two failed", []string{"--json", s.URL("/echo"), s.URL("/reject")}, 1, ""},
+		{"all opened", []string{"--json", s.URL("/echo")}, 0, ""},
+		{"no URL", []string{"--json"}, 2, "give at least one URL"},
+		{"unknown flag", []string{"--json", "--frobnicate", s.URL("/echo")}, 2, "unknown flag"},
+		{"bad header", []string{"--json", "-H", "NoColon", s.URL("/echo")}, 2, `bad header "NoColon"`},
+		{"bad subcommand args", []string{"history", "extra"}, 2, "unknown command"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, "", tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.msg) {
+				t.Fatalf("exit %d (want %d), stderr %q (want %q)", code, tc.code, stderr, tc.msg)
+			}
+		})
+	}
+}
+
+// TestHeadlessTo: /to picks the socket that later lines go to.
+func TestHeadlessTo(t *testing.T) {
+	s := startLab(t)
+	code, evs, stderr := runCLI(t, "to both\n/to 2\nonly two\n/to 9\n/to all\n", "--json", s.URL("/echo"), s.URL("/echo"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	out := find(evs, and(is("type", "message"), is("dir", "out")))
+	var got []string
+	for _, ev := range out {
+		got = append(got, fmt.Sprintf("#%v:%v", ev["conn"], ev["text"]))
+	}
+	want := map[string]bool{"#1:to both": true, "#2:to both": true, "#2:only two": true}
+	if len(got) != 3 {
+		t.Fatalf("sent %v", got)
+	}
+	for _, g := range got {
+		if !want[g] {
+			t.Fatalf("sent %v", got)
+		}
+	}
+	if len(find(evs, is("type", "error"))) != 1 {
+		t.Fatal("no error for /to 9")
+	}
+}
+
+// TestHeadlessGarbage: invalid UTF-8, NUL and escape bytes on stdin are
+// reported per line; the output stays valid JSON with no raw control bytes.
+func TestHeadlessGarbage(t *testing.T) {
+	s := startLab(t)
+	in := "\xff\xfe garbage\n\x00\x01\x02\n\x1b[2J\x1b]52;c;aGk=\x07\n/binary 1b5b324a\n" + strings.Repeat("x", maxInputLine+10) + "\nlast\n"
+	var out, errb bytes.Buffer
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	code := run([]string{"--no-history", "--json", s.URL("/echo")}, strings.NewReader(in), &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if bytes.ContainsAny(out.Bytes(), "\x00\x01\x02\x1b\x07") {
+		t.Fatal("raw control bytes in the output")
+	}
+	text := out.String()
+	for _, want := range []string{"input line 1: line is not valid UTF-8", "input line 5: line is longer than", `"text":"last"`, `"text":"\u0000\u0001\u0002"`, `"base64":"G1sySg=="`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %s", want)
+		}
+	}
+}
+
+// TestHeadlessStay: with --stay the end of stdin closes nothing; the run ends
+// when the peer closes.
+func TestHeadlessStay(t *testing.T) {
+	s := startLab(t)
+	code, evs, _ := runCLI(t, "", "--json", "--stay", s.URL("/close?code=4001&reason=bye&after=300ms"))
+	closed := find(evs, is("to", "closed"))
+	if code != 0 || len(closed) != 1 || closed[0]["initiator"] != "remote" || closed[0]["code"] != 4001.0 {
+		t.Fatalf("exit %d, closed %v", code, closed)
+	}
+}
+
+// TestHeadlessExecute: -x lines run before stdin.
+func TestHeadlessExecute(t *testing.T) {
+	s := startLab(t)
+	code, evs, _ := runCLI(t, "second\n", "--json", "-x", "first", s.URL("/echo"))
+	out := find(evs, and(is("type", "message"), is("dir", "out")))
+	if code != 0 || len(out) != 2 || out[0]["text"] != "first" || out[1]["text"] != "second" {
+		t.Fatalf("exit %d, out %v", code, out)
+	}
+}
+
+func TestSplitWords(t *testing.T) {
+	got, err := splitWords(`ws://h/x -H "X-A: b c" -s 'chat' a\ b`)
+	if err != nil || fmt.Sprint(got) != "[ws://h/x -H X-A: b c -s chat a b]" || len(got) != 6 {
+		t.Fatalf("%q %v", got, err)
+	}
+	if _, err := splitWords(`"open`); err == nil {
+		t.Fatal("unclosed quote accepted")
+	}
+	o, err := parseSpec(`ws://127.0.0.1:1/x -s chat -H "X-A: 1" --reconnect`, connFlags{connectTimeout: 1})
+	if err != nil || o.Subprotocols[0] != "chat" || o.Header.Get("X-A") != "1" || !o.Reconnect {
+		t.Fatalf("%+v %v", o, err)
+	}
+	if _, err := parseSpec("ws://a/ ws://b/", connFlags{}); err == nil {
+		t.Fatal("two URLs accepted")
+	}
+}
