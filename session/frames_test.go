@@ -128,10 +128,10 @@ func TestFragmentsOnTheWire(t *testing.T) {
 			}
 			seq = append(seq, ev.Opcode+"/"+fin)
 		}
-		if ev.Type == EventMessage {
-			break
-		}
 	}
+	// The tap reads ahead of the library, so frames of the next message
+	// may come before this message's event: compare the first four.
+	seq = seq[:min(4, len(seq))]
 	if got := strings.Join(seq, " "); got != "text/more ping/fin continuation/more continuation/fin" {
 		t.Fatalf("frames: %s", got)
 	}
