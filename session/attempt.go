@@ -42,7 +42,31 @@ type attempt struct {
 	closeWhy    string  // why we closed, for the closed event's detail
 	opened      bool    // the socket is open: frame events may be reported
 	early       []Event // frames that arrived with the upgrade response, held until open
+
+	// Messages the library may discard: during a close we start, it reads
+	// and drops data messages until the peer's close frame. The tap counts
+	// complete messages (inSeq) against those the read loop got (readSeq)
+	// and keeps what arrives meanwhile, so none goes unreported.
+	inSeq, readSeq int
+	capture        *capturedMsg  // the message being assembled from kept frames
+	captured       []capturedMsg // complete messages seen while closing
+	capturedBytes  int64
 }
+
+// capturedMsg is an inbound message as the tap saw it.
+type capturedMsg struct {
+	seq    int
+	opcode string
+	data   []byte
+	length int64
+	frames int
+	whole  bool // every frame's payload was kept and none was compressed
+	rsv1   bool
+	at     time.Time
+}
+
+// maxCaptured bounds what is kept of messages arriving during a close.
+const maxCaptured = 64 << 20
 
 type closeFrame struct {
 	code   int
@@ -91,6 +115,7 @@ func (c *Conn) dial(a *attempt) (*websocket.Conn, bool) {
 			return nc
 		}
 		a.tap = newTapConn(nc, a.onFrameIn, a.onFrameOut)
+		a.tap.in.keepLimit = o.MaxMessage
 		return a.tap
 	}
 	dopts := &websocket.DialOptions{
@@ -213,6 +238,7 @@ func (a *attempt) serve(ws *websocket.Conn) {
 		if closeDone != nil || aborted {
 			return
 		}
+		a.keepClosingMessages()
 		closeDone = make(chan error, 1)
 		go func() { closeDone <- ws.Close(websocket.StatusCode(code), reason) }()
 		forceC = time.After(c.opts.CloseTimeout)
@@ -284,6 +310,7 @@ func (a *attempt) serve(ws *websocket.Conn) {
 	}
 	close(a.stop)
 	<-writeDone
+	a.reportDiscarded()
 	if a.tap != nil {
 		a.tap.wmu.Lock()
 		a.tap.failPending(net.ErrClosed)
@@ -488,6 +515,9 @@ func (a *attempt) readLoop(done chan<- error) {
 			done <- err
 			return
 		}
+		a.fmu.Lock()
+		a.readSeq++
+		a.fmu.Unlock()
 		frames := a.popFrameCount()
 		op := "binary"
 		if typ == websocket.MessageText {

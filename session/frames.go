@@ -49,6 +49,7 @@ func (a *attempt) onFrameIn(f *frameInfo) {
 		a.fmu.Lock()
 		a.frames++
 		a.lastInLen = f.length
+		a.captureFrame(f, now)
 		if f.fin {
 			a.frameCounts = append(a.frameCounts, a.frames)
 			a.frames = 0
@@ -249,3 +250,67 @@ func (a *attempt) pingPending(id uint64) bool {
 
 // validText reports whether a text payload may be shown as text.
 func validText(b []byte) bool { return utf8.Valid(b) }
+
+// keepClosingMessages starts keeping inbound data payloads: from now on the
+// library may read messages during its close handshake and drop them.
+func (a *attempt) keepClosingMessages() {
+	if a.tap != nil {
+		a.tap.in.keepData.Store(true)
+	}
+}
+
+// captureFrame assembles inbound messages from the tap's frames while a
+// close runs, and counts every complete message; a.fmu must be held.
+func (a *attempt) captureFrame(f *frameInfo, now time.Time) {
+	if f.opcode == opText || f.opcode == opBinary {
+		a.capture = &capturedMsg{opcode: opcodeName(f.opcode), whole: f.kept && !f.rsv1, rsv1: f.rsv1, at: now}
+	}
+	if m := a.capture; m != nil {
+		m.frames++
+		m.length += f.length
+		if m.whole && f.kept && a.capturedBytes+int64(len(f.payload)) <= maxCaptured {
+			m.data = append(m.data, f.payload...)
+			a.capturedBytes += int64(len(f.payload))
+		} else {
+			m.whole, m.data = false, nil
+		}
+	}
+	if !f.fin {
+		return
+	}
+	a.inSeq++
+	if m := a.capture; m != nil && a.tap != nil && a.tap.in.keepData.Load() {
+		m.seq = a.inSeq
+		a.captured = append(a.captured, *m)
+	}
+	a.capture = nil
+}
+
+// reportDiscarded reports the messages the tap saw complete that the read
+// loop never got: the library read them during the close handshake and
+// dropped them. A compressed one cannot be decoded outside the library, so
+// it is reported with its length.
+func (a *attempt) reportDiscarded() {
+	c := a.c
+	a.fmu.Lock()
+	read, captured := a.readSeq, a.captured
+	a.captured = nil
+	a.fmu.Unlock()
+	for _, m := range captured {
+		if m.seq <= read {
+			continue
+		}
+		if !m.whole {
+			why := "its payload was not kept"
+			if m.rsv1 {
+				why = "it was compressed"
+			}
+			c.emit(Event{Time: m.at, Type: EventError, Error: fmt.Sprintf("a %s message of %d bytes arrived during the close handshake; the WebSocket library discarded it and %s", m.opcode, m.length, why)})
+			continue
+		}
+		if m.opcode == "text" && !utf8.Valid(m.data) {
+			m.opcode = "binary"
+		}
+		c.emit(Event{Time: m.at, Type: EventMessage, Dir: DirIn, Opcode: m.opcode, Len: len(m.data), Data: m.data, Frames: m.frames})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // frameInfo is what the wire tap learns about one frame.
@@ -15,8 +16,9 @@ type frameInfo struct {
 	rsv2    bool
 	rsv3    bool
 	masked  bool
+	kept    bool // a data frame whose payload was kept (keepData was on at its header)
 	length  int64
-	payload []byte // control frames only: the unmasked payload (≤ 125 bytes kept)
+	payload []byte // control frames: the unmasked payload (≤ 125 bytes); kept data frames: all of it
 }
 
 // Opcodes of RFC 6455.
@@ -76,6 +78,13 @@ type frameParser struct {
 	nctl     int
 	onFrame  func(*frameInfo)
 	inHeader bool
+
+	// keepData makes the parser keep data payloads too (up to keepLimit
+	// bytes a frame): during a close we start, the library discards the
+	// messages it reads, and the tap's copy is all that is left of them.
+	keepData  atomic.Bool
+	keepLimit int64
+	data      []byte
 }
 
 func newFrameParser(inbound bool, onFrame func(*frameInfo)) *frameParser {
@@ -127,6 +136,15 @@ func (p *frameParser) advance(b []byte) (int, bool) {
 	take := int64(len(b) - i)
 	if take > p.remain {
 		take = p.remain
+	}
+	if p.cur.kept {
+		start := len(p.data)
+		p.data = append(p.data, b[i:i+int(take)]...)
+		if p.cur.masked {
+			for j := range p.data[start:] {
+				p.data[start+j] ^= p.mask[(p.maskPos+j)&3]
+			}
+		}
 	}
 	if p.cur.opcode >= 0x8 && p.nctl < len(p.ctl) {
 		chunk := b[i : i+int(min(take, int64(len(p.ctl)-p.nctl)))]
@@ -213,6 +231,8 @@ func (p *frameParser) headerDone() bool {
 	if masked {
 		copy(p.mask[:], p.hdr[2+ext:full])
 	}
+	p.cur.kept = p.cur.opcode < 0x8 && p.keepData.Load() && p.cur.length <= p.keepLimit
+	p.data = p.data[:0]
 	p.remain = p.cur.length
 	p.maskPos = 0
 	p.nctl = 0
@@ -222,8 +242,11 @@ func (p *frameParser) headerDone() bool {
 
 // finish reports the completed frame and resets for the next header.
 func (p *frameParser) finish() {
-	if p.cur.opcode >= 0x8 {
+	switch {
+	case p.cur.opcode >= 0x8:
 		p.cur.payload = p.ctl[:p.nctl]
+	case p.cur.kept:
+		p.cur.payload = p.data
 	}
 	if p.onFrame != nil {
 		p.onFrame(&p.cur)
