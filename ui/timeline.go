@@ -144,6 +144,9 @@ func (p timelinePane) View() string {
 func (p *timelinePane) stepLines(sk *socket, i, width int) []string {
 	const indent = 13
 	line := p.step(sk, i)
+	if sk.timeline[i].kind == tlHeader {
+		return []string{truncate(line, width)} // the detail pane of the handshake shows them whole
+	}
 	if lipgloss.Width(line) <= width || width <= indent+8 {
 		return []string{line}
 	}

@@ -127,6 +127,9 @@ func New(opts Options) Model {
 	m.detail = newDetailPane(c)
 	m.timeline = newTimelinePane(c)
 	m.composer = newComposerPane(c)
+	if c.readOnly {
+		m.composer.ta.Placeholder = "read-only replay: nothing can be sent"
+	}
 	m.help = help.New()
 	m.help.Styles = c.styles.Help
 	m.focus = paneLog
