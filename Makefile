@@ -1,0 +1,41 @@
+# make test: the whole test suite on a fresh machine. It installs the WebSocket
+# peers the tests run against (Debian's python3-websockets, npm's ws), checks
+# formatting and vet, runs every test under the race detector (with a
+# goroutine-leak check in each package), then fuzzes each target briefly.
+#
+# make demo: the TUI on the built-in lab server.
+
+FUZZTIME ?= 8s
+GO ?= go
+
+.PHONY: test peers check race fuzz demo build
+
+test: peers check race fuzz
+
+peers:
+	@/usr/bin/python3 -c 'import websockets' 2>/dev/null || { \
+		echo "installing Debian's python3-websockets"; \
+		apt-get update -qq && apt-get install -y -qq python3-websockets >/dev/null; }
+	@command -v node >/dev/null || { echo "node is needed for the npm ws peer"; exit 1; }
+	@test -d session/testdata/peers/node_modules/ws || { \
+		echo "installing npm's ws"; \
+		cd session/testdata/peers && npm ci --no-audit --no-fund --silent; }
+
+check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+race:
+	$(GO) test -race -timeout 8m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzFrameParser$$' -fuzztime $(FUZZTIME) ./session
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME) ./session
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./history
+	$(GO) test -run '^$$' -fuzz '^FuzzFastMessage$$' -fuzztime $(FUZZTIME) ./history
+
+demo:
+	$(GO) run . demo
+
+build:
+	$(GO) build -o wsinspect .
