@@ -29,10 +29,10 @@ race:
 	$(GO) test -race -timeout 8m ./...
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzFrameParser$$' -fuzztime $(FUZZTIME) ./session
-	$(GO) test -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME) ./session
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./history
-	$(GO) test -run '^$$' -fuzz '^FuzzFastMessage$$' -fuzztime $(FUZZTIME) ./history
+	$(GO) test -run '^$$' -fuzz '^FuzzFrameParser$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./session
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./session
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./history
+	$(GO) test -run '^$$' -fuzz '^FuzzFastMessage$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./history
 
 demo:
 	$(GO) run . demo

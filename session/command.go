@@ -77,14 +77,15 @@ const maxControlPayload = 125
 // an error that says what is wrong and what was expected; nothing is sent.
 func ParseCommand(line string) (Command, error) {
 	line = strings.TrimRight(line, "\r\n")
-	if !strings.HasPrefix(line, "/") {
+	if !strings.HasPrefix(line, "/") || strings.HasPrefix(line, "//") {
 		if !utf8.ValidString(line) {
 			return Command{}, errors.New("text is not valid UTF-8: use /binary HEX for raw bytes")
 		}
-		return Command{Kind: CmdSend, Opcode: "text", Data: []byte(line)}, nil
-	}
-	if strings.HasPrefix(line, "//") {
-		return Command{Kind: CmdSend, Opcode: "text", Data: []byte(line[1:])}, nil
+		text := line
+		if strings.HasPrefix(line, "//") {
+			text = line[1:] // "//x" sends "/x"
+		}
+		return Command{Kind: CmdSend, Opcode: "text", Data: []byte(text)}, nil
 	}
 	return parseSlash(line)
 }
