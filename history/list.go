@@ -260,9 +260,14 @@ func PrintList(w io.Writer, list []Summary) {
 		if s.Lost > 0 {
 			marks = append(marks, fmt.Sprintf("lost %d events", s.Lost))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\tin %s%d\tout %s%d\t%s\t%s\t%s\t%s\n",
+		// The last cell ends the line, so tabwriter does not pad it.
+		last := ends
+		if len(marks) > 0 {
+			last += "  (" + strings.Join(marks, ", ") + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\tin %s%d\tout %s%d\t%s\t%s\t%s\n",
 			s.ID, s.Start.Local().Format("2006-01-02 15:04:05"), dur, plural(s.Sockets, "socket"),
-			approx, s.In, approx, s.Out, humanBytes(s.Size), url, ends, strings.Join(marks, ", "))
+			approx, s.In, approx, s.Out, humanBytes(s.Size), url, last)
 	}
 	tw.Flush()
 }
