@@ -89,44 +89,72 @@ func (c *cli) demoCmd() *cobra.Command {
 		Short: "Open the TUI on the built-in lab server: every behaviour live, no outside server",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := lab.Start(lab.Options{Addr: "127.0.0.1:0"})
+			d, err := c.startDemo()
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			var urls []string
-			for _, p := range demoPaths {
-				urls = append(urls, s.URL(p.path))
-			}
-			rec, closeRec := c.recorder(urls)
-			defer closeRec()
-			m := session.NewManager(session.ManagerOptions{})
-			var conns []*session.Conn
-			for i, p := range demoPaths {
-				o, err := c.conn.options(urls[i])
-				if err != nil {
-					return usageError{err}
-				}
-				if p.opts != nil {
-					p.opts(&o)
-				}
-				conns = append(conns, m.Open(o))
-			}
-			conns[0].Send("text", []byte("sent while connecting: queued, then written on open"))
-			// The mute peer never answers a close: close it after a few
-			// seconds to show a close handshake that times out.
-			stop := make(chan struct{})
-			defer close(stop)
-			go func() {
-				select {
-				case <-time.After(5 * time.Second):
-					_ = conns[8].Close(1000, "demo: this peer will not answer")
-				case <-stop:
-				}
-			}()
-			return c.runTUI(m, rec, "demo")
+			defer d.stop()
+			return c.runTUI(d.m, d.rec, "demo")
 		},
 	}
+}
+
+// demo is a running demo: the lab, and a Manager with a socket per demo path.
+type demo struct {
+	lab  *lab.Server
+	m    *session.Manager
+	rec  recorder
+	stop func()
+}
+
+// startDemo starts the lab on a free loopback port and opens the demo
+// sockets; stop ends the lab and the recording once the sockets are done.
+func (c *cli) startDemo() (*demo, error) {
+	s, err := lab.Start(lab.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		return nil, err
+	}
+	var urls []string
+	for _, p := range demoPaths {
+		urls = append(urls, s.URL(p.path))
+	}
+	var opts []session.Options
+	for i, p := range demoPaths {
+		o, err := c.conn.options(urls[i])
+		if err != nil {
+			s.Close()
+			return nil, usageError{err}
+		}
+		if p.opts != nil {
+			p.opts(&o)
+		}
+		opts = append(opts, o)
+	}
+	rec, closeRec := c.recorder(urls)
+	m := session.NewManager(session.ManagerOptions{})
+	var conns []*session.Conn
+	for _, o := range opts {
+		conns = append(conns, m.Open(o))
+	}
+	conns[0].Send("text", []byte("sent while connecting: queued, then written on open"))
+	// The mute peer never answers a close: close it after a few seconds to
+	// show a close handshake that times out.
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-time.After(5 * time.Second):
+			_ = conns[8].Close(1000, "demo: this peer will not answer")
+		case <-quit:
+		}
+	}()
+	return &demo{lab: s, m: m, rec: rec, stop: func() {
+		close(quit)
+		<-done
+		s.Close()
+		closeRec()
+	}}, nil
 }
 
 // historyDir is where sessions are recorded.

@@ -12,10 +12,19 @@ import (
 	"github.com/wsinspect/wsinspect/lab"
 )
 
+// TestMain checks that no test leaves a goroutine of ours behind. Let
+// through: the runtime's signal goroutine (it starts with the first
+// signal.Notify and lives for the process), and, as in ui's TestMain, a
+// pending tea.Tick of a program that already quit, the batch runner waiting
+// on it, and teatest's SIGINT watcher, which teatest never stops.
 func TestMain(m *testing.M) {
-	// The runtime's signal goroutine starts with the first signal.Notify
-	// and lives for the process: it is not ours to end.
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("os/signal.signal_recv"), goleak.IgnoreTopFunction("os/signal.loop"))
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("os/signal.signal_recv"),
+		goleak.IgnoreTopFunction("os/signal.loop"),
+		goleak.IgnoreAnyFunction("charm.land/bubbletea/v2.Tick.func1"),
+		goleak.IgnoreAnyFunction("charm.land/bubbletea/v2.(*Program).execBatchMsg"),
+		goleak.IgnoreAnyFunction("github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2"),
+	)
 }
 
 func startLab(t *testing.T) *lab.Server {
