@@ -145,14 +145,14 @@ func previewOf(e *entry) string {
 	case kindText, kindQueued, kindDropped:
 		var s string
 		if e.kind == kindDropped {
-			s = "#" + strconv.FormatUint(e.id, 10) + " " + inert(e.text, oneLine, 200)
+			s = "id " + strconv.FormatUint(e.id, 10) + " " + inert(e.text, oneLine, 200)
 			if len(e.data) > 0 {
 				s += ": " + payloadPreview(e.data, e.kind == kindDropped && !utf8.Valid(e.data))
 			}
 			return s
 		}
 		if e.kind == kindQueued {
-			s = "#" + strconv.FormatUint(e.id, 10) + " "
+			s = "id " + strconv.FormatUint(e.id, 10) + " "
 			return s + payloadPreview(e.data, e.text == "binary")
 		}
 		return payloadPreview(e.data, false)

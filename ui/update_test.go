@@ -308,7 +308,7 @@ func TestQueuedUntilWritten(t *testing.T) {
 	}
 	v := plainView(m)
 	mustContain(t, v, "q1")
-	mustContain(t, v, "#7 early  (waiting)")
+	mustContain(t, v, "id 7 early  (waiting)")
 	m = feed(t, m, evOpen(1, 50)...)
 	out := evMsg(1, 51, session.DirOut, "early")
 	out.ID = 7
@@ -317,14 +317,14 @@ func TestQueuedUntilWritten(t *testing.T) {
 		t.Fatalf("queued = %d after the write, want 0", len(sk.queued))
 	}
 	v = plainView(m)
-	mustContain(t, v, "#7 early  → sent 12:01:07.165")
+	mustContain(t, v, "id 7 early  → sent 12:01:07.165")
 	if strings.Contains(v, "q1") {
 		t.Fatal("the queued count should be gone")
 	}
 	// A dropped one says so.
 	m = feed(t, m, session.Event{Time: at(60), Conn: 1, Type: session.EventQueued, ID: 8, Opcode: "text", Len: 1, Data: []byte("z")},
 		session.Event{Time: at(61), Conn: 1, Type: session.EventDropped, ID: 8, Reason: "socket closed"})
-	mustContain(t, plainView(m), "#8 z  → dropped")
+	mustContain(t, plainView(m), "id 8 z  → dropped")
 }
 
 func TestQuitClosesSocketsFirst(t *testing.T) {
