@@ -40,7 +40,7 @@ fi
 command -v go >/dev/null 2>&1 || { echo "make.sh: needs Go" >&2; exit 1; }
 
 work=$(mktemp -d)
-TM="tmux -L wsinspect-shots-$$ -f /dev/null"
+TM="tmux -S $work/tmux.sock -f /dev/null"
 cleanup() {
 	$TM kill-server 2>/dev/null || true
 	if [ "${KEEP:-}" = 1 ]; then echo "make.sh: work folder kept: $work" >&2; else rm -rf "$work"; fi
