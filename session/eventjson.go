@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // AppendJSON appends e as one JSON object (no newline) to buf. It is the
@@ -187,7 +188,9 @@ func appendPayload(buf []byte, opcode string, data []byte, always bool) []byte {
 	}
 	if opcode != "binary" && utf8.Valid(data) {
 		buf = append(buf, `,"text":`...)
-		return appendString(buf, string(data))
+		// A string view of the payload, not a copy: this runs for every
+		// message, and appendString neither keeps nor changes it.
+		return appendString(buf, unsafe.String(unsafe.SliceData(data), len(data)))
 	}
 	buf = append(buf, `,"base64":"`...)
 	buf = base64.StdEncoding.AppendEncode(buf, data)
