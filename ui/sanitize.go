@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Payloads come from untrusted peers. Everything the UI shows of them goes
@@ -145,7 +148,75 @@ func inertClean(s string, mode inertMode) string {
 		marks = 0
 		col++
 	}
+	return evenWidths(b.String())
+}
+
+// evenWidths rewrites every grapheme cluster whose width depends on how it
+// is measured. The layout measures clusters (👩‍💻 is 2 columns), but a
+// terminal without grapheme support (tmux, xterm; Bubble Tea then places
+// cells code point by code point) draws the same bytes 4 columns wide, and
+// the row overflows its pane. Such a cluster is shown as its first code
+// point followed by the rest as "<U+200D>"-style escapes: exact, and the
+// same width however it is measured. Clusters that agree (CJK, flags, a
+// letter with accents) are kept as they are.
+func evenWidths(s string) string {
+	if isSafe(s) {
+		return s
+	}
+	var b strings.Builder
+	changed := false
+	for rest := s; rest != ""; {
+		cl, w := ansi.FirstGraphemeCluster(rest, ansi.GraphemeWidth)
+		rest = rest[len(cl):]
+		if len(cl) == utf8.RuneLen([]rune(cl)[0]) || ansi.StringWidthWc(cl) == w {
+			b.WriteString(cl)
+			continue
+		}
+		changed = true
+		// Escape what binds the cluster (joiners, selectors, modifiers) and
+		// keep the emoji it joined; if that is still uneven, escape all but
+		// the first code point.
+		if even := escapeCluster(cl, isBinding); ansi.StringWidth(even) == ansi.StringWidthWc(even) {
+			b.WriteString(even)
+		} else {
+			b.WriteString(escapeCluster(cl, func(rune) bool { return true }))
+		}
+	}
+	if !changed {
+		return s
+	}
 	return b.String()
+}
+
+// escapeCluster writes the cluster's first code point as it is and every
+// later one that esc selects as "<U+XXXX>".
+func escapeCluster(cl string, esc func(rune) bool) string {
+	var b strings.Builder
+	for i, r := range cl {
+		if i == 0 || !esc(r) {
+			b.WriteRune(r)
+			continue
+		}
+		b.WriteString("<U+")
+		b.WriteString(strings.ToUpper(hexRune(r)))
+		b.WriteByte('>')
+	}
+	return b.String()
+}
+
+// isBinding reports the code points that join others into one emoji: the
+// zero-width joiner, variation selectors, skin-tone modifiers and the
+// combining keycap.
+func isBinding(r rune) bool {
+	return r == 0x200d || r >= 0xfe00 && r <= 0xfe0f || r >= 0x1f3fb && r <= 0x1f3ff || r == 0x20e3
+}
+
+// hexRune is the code point in hex, at least 4 digits.
+func hexRune(r rune) string {
+	if r <= 0xffff {
+		return hex4(r)
+	}
+	return strconv.FormatInt(int64(r), 16)
 }
 
 const hexDigit = "0123456789abcdef"

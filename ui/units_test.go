@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/wsinspect/wsinspect/lab"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -29,11 +30,23 @@ func TestInert(t *testing.T) {
 		{"bad\xffbyte", oneLine, "bad\uFFFDbyte"},
 		{"\u0301x", oneLine, "◌\u0301x"},
 		{"a\u0300\u0301\u0302\u0303\u0304\u0305", oneLine, "a\u0300\u0301\u0302\u0303"},
-		{"👩‍👩‍👧", oneLine, "👩‍👩‍👧"},
+		{"👩\u200d👩\u200d👧", oneLine, "👩<U+200D>👩<U+200D>👧"},
+		{"👍\U0001F3FD ok", oneLine, "👍<U+1F3FD> ok"},
+		{"1\ufe0f\u20e3", oneLine, "1<U+FE0F><U+20E3>"},
+		{"🇯🇵", oneLine, "🇯🇵"},
 		{"漢字", oneLine, "漢字"},
 	} {
 		if got := inert(tc.in, tc.mode, 0); got != tc.want {
 			t.Errorf("inert(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// Whatever goes in, what comes out is as wide measured by grapheme
+	// clusters (the layout) as code point by code point (a terminal
+	// without grapheme support), so rows never overflow their pane.
+	for _, p := range lab.HostilePayloads() {
+		out := inertBytes(p, oneLine, 0)
+		if g, w := ansi.StringWidth(out), ansi.StringWidthWc(out); g != w {
+			t.Errorf("inert(%q): %d columns by graphemes, %d by code points", p, g, w)
 		}
 	}
 	long := strings.Repeat("é", 1000) // two bytes each: cutting must not split one
