@@ -94,7 +94,8 @@ func (c *cli) demoCmd() *cobra.Command {
 				return err
 			}
 			defer d.stop()
-			return c.runTUI(d.m, d.rec, "demo")
+			origin := originOf(d.lab.URL("/"))
+			return c.runTUI(d.m, d.rec, "demo", origin, "/echo  or  "+d.lab.URL("/slow?delay=5s"))
 		},
 	}
 }

@@ -145,7 +145,11 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 	if headless {
 		return c.runHeadless(m, rec)
 	}
-	return c.runTUI(m, rec, "")
+	origin, hint := "", ""
+	if len(args) > 0 {
+		origin, hint = originOf(args[0]), args[0]
+	}
+	return c.runTUI(m, rec, "", origin, hint)
 }
 
 // isURLError reports whether options failed on the URL alone.

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/wsinspect/wsinspect/lab"
+	"github.com/wsinspect/wsinspect/session"
 )
 
 // TestMain checks that no test leaves a goroutine of ours behind. Let
@@ -217,5 +218,35 @@ func TestSplitWords(t *testing.T) {
 	}
 	if _, err := parseSpec("ws://a/ ws://b/", connFlags{}); err == nil {
 		t.Fatal("two URLs accepted")
+	}
+}
+
+// TestControllerBarePath: a bare path typed in the prompt opens on the
+// session's origin.
+func TestControllerBarePath(t *testing.T) {
+	s := startLab(t)
+	m := session.NewManager(session.ManagerOptions{})
+	done := make(chan struct{})
+	var urls []string
+	go func() {
+		defer close(done)
+		for ev := range m.Events() {
+			if ev.URL != "" && ev.Type == session.EventState {
+				urls = append(urls, ev.URL)
+			}
+		}
+	}()
+	c := controller{m: m, origin: originOf(s.URL("/"))}
+	if _, err := c.Open(" /echo -s chat"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Open("nonsense"); err == nil {
+		t.Fatal("a spec without a URL was accepted")
+	}
+	m.CloseAll(1000, "")
+	m.Shutdown()
+	<-done
+	if len(urls) != 1 || urls[0] != s.URL("/echo") {
+		t.Fatalf("opened %v", urls)
 	}
 }

@@ -18,8 +18,9 @@ import (
 // controller carries the UI's actions to the Manager; the UI never touches a
 // socket itself.
 type controller struct {
-	m    *session.Manager
-	base connFlags
+	m      *session.Manager
+	base   connFlags
+	origin string // "ws://host:port" that a bare "/path" is resolved against
 }
 
 // Do implements ui.Controller.
@@ -28,6 +29,10 @@ func (c controller) Do(target int, cmd session.Command) error { return c.m.Do(ta
 // Open implements ui.Controller: spec is "URL [flags]", with the flags of
 // the command line.
 func (c controller) Open(spec string) (int, error) {
+	spec = strings.TrimSpace(spec)
+	if strings.HasPrefix(spec, "/") && c.origin != "" {
+		spec = c.origin + spec
+	}
 	o, err := parseSpec(spec, c.base)
 	if err != nil {
 		return 0, err
@@ -52,7 +57,9 @@ func (c *cli) uiOptions(title string) (ui.Options, error) {
 
 // runTUI runs the UI over m's sockets until the user quits, then closes
 // what is still open and records the rest of the events.
-func (c *cli) runTUI(m *session.Manager, rec recorder, title string) error {
+// origin is where a bare "/path" typed in the new-connection prompt goes,
+// e.g. "ws://127.0.0.1:8765", and hint the example the prompt shows.
+func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint string) error {
 	opts, err := c.uiOptions(title)
 	if err != nil {
 		m.Shutdown()
@@ -60,7 +67,8 @@ func (c *cli) runTUI(m *session.Manager, rec recorder, title string) error {
 	}
 	events, stopUI, teeDone := teeEvents(m.Events(), rec)
 	opts.Events = events
-	opts.Controller = controller{m: m, base: c.conn}
+	opts.Controller = controller{m: m, base: c.conn, origin: origin}
+	opts.URLHint = hint
 	if !c.noHistory {
 		if dir, err := history.DefaultDir(); err == nil {
 			if st, err := history.OpenStore(dir); err == nil {
@@ -145,4 +153,13 @@ func (c *cli) replay(path string) error {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
 	return nil
+}
+
+// originOf is scheme://host of a URL, or "" when it has none.
+func originOf(raw string) string {
+	u, err := session.ParseURL(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

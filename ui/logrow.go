@@ -202,9 +202,9 @@ func previewOf(e *entry) string {
 		}
 		return inert(s, oneLine, 300)
 	case kindEOF:
-		s := "peer half-closed TCP (FIN) without a close frame"
-		if e.text != "" {
-			s += ": " + e.text
+		s := e.text // the engine says what happened
+		if s == "" {
+			s = "peer half-closed TCP (FIN) without a close frame"
 		}
 		return inert(s, oneLine, 300)
 	}

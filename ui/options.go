@@ -64,6 +64,9 @@ type Options struct {
 	QuitTimeout time.Duration
 	// BatchSize caps how many waiting events enter one Update. Defaults to 4096.
 	BatchSize int
+	// URLHint is the example shown in an empty new-connection prompt, e.g.
+	// the lab's echo URL in the demo. Defaults to "ws://host:port/path".
+	URLHint string
 }
 
 // EventsMsg is a batch of events: everything that was waiting on the
@@ -112,4 +115,5 @@ type common struct {
 	loc      *time.Location
 	clock    func() time.Time
 	readOnly bool
+	urlHint  string // the new-connection prompt's example URL
 }

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // promptKind is which small dialog is open.
@@ -47,7 +48,7 @@ func newPrompt(c *common, kind promptKind, items []string, saved map[string]stri
 	switch kind {
 	case promptURL:
 		in.Prompt = "URL › "
-		in.Placeholder = "ws://127.0.0.1:8765/echo [flags]"
+		in.Placeholder = c.urlHint + " [flags]"
 	case promptSaveName:
 		in.Prompt = "name › "
 		in.Placeholder = "a name for this message"
@@ -145,7 +146,9 @@ func (p promptModel) Update(msg tea.Msg) (promptModel, tea.Cmd) {
 func (p promptModel) View(width int) string {
 	st := &p.c.styles
 	w := clamp(width-4, 30, 90)
-	p.input.SetWidth(w - 10)
+	// The box's border and padding take 4 columns, the prompt its own and
+	// the cursor one: an input any wider would be cut with a stray "…".
+	p.input.SetWidth(w - 4 - lipgloss.Width(p.input.Prompt) - 1)
 	var title, hint string
 	switch p.kind {
 	case promptURL:
@@ -160,7 +163,10 @@ func (p promptModel) View(width int) string {
 	}
 	lines := []string{st.Overlay.Title.Render(title), "", inertView(p.input.View())}
 	if p.err != "" {
-		lines = append(lines, st.App.Error.Render(inert(p.err, oneLine, 300)))
+		// Errors explain what to type instead: wrap them, never cut them.
+		for _, l := range strings.Split(ansi.Wordwrap(inert(p.err, oneLine, 300), w-4, " /"), "\n") {
+			lines = append(lines, st.App.Error.Render(l))
+		}
 	}
 	items := p.visibleItems()
 	if len(items) > 0 {

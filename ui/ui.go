@@ -111,6 +111,10 @@ func New(opts Options) Model {
 		loc:   opts.Location,
 		clock: opts.Clock,
 	}
+	c.urlHint = opts.URLHint
+	if c.urlHint == "" {
+		c.urlHint = "ws://host:port/path"
+	}
 	m := Model{c: c, opts: opts, showTimeline: true, dark: opts.Theme != "light",
 		themeAuto: opts.Theme == "" || opts.Theme == "auto",
 		saved:     map[string]string{}, recallLoaded: map[string]bool{}}
