@@ -403,7 +403,8 @@ func wrapLines(lines []string, width int) []string {
 			out = append(out, l)
 			continue
 		}
-		out = append(out, strings.Split(ansi.Hardwrap(l, width, true), "\n")...)
+		// Break at spaces where it can, inside a word only when it must.
+		out = append(out, carrySGR(strings.Split(ansi.Wrap(l, width, ""), "\n"))...)
 	}
 	return out
 }

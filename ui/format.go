@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -168,4 +169,31 @@ func padLeft(s string, width int) string {
 		return s
 	}
 	return strings.Repeat(" ", width-w) + s
+}
+
+// sgrSeq matches one SGR (styling) escape sequence.
+var sgrSeq = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
+
+// carrySGR keeps styling across the lines a styled string was wrapped into:
+// the styles still active at the end of a line are closed there and opened
+// again at the start of the next, so a wrapped step keeps its colour.
+func carrySGR(lines []string) []string {
+	active := ""
+	for i, l := range lines {
+		if active != "" {
+			l = active + l
+		}
+		for _, seq := range sgrSeq.FindAllString(lines[i], -1) {
+			if seq == "\x1b[m" || seq == "\x1b[0m" {
+				active = ""
+			} else {
+				active += seq
+			}
+		}
+		if active != "" {
+			l += "\x1b[m"
+		}
+		lines[i] = l
+	}
+	return lines
 }

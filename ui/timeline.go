@@ -152,7 +152,7 @@ func (p *timelinePane) stepLines(sk *socket, i, width int) []string {
 	}
 	head := ansi.Cut(line, 0, indent)
 	body := ansi.Wrap(ansi.Cut(line, indent, lipgloss.Width(line)), width-indent, " ")
-	out := strings.Split(body, "\n")
+	out := carrySGR(strings.Split(body, "\n"))
 	for j := range out {
 		if j == 0 {
 			out[j] = head + out[j]

@@ -191,3 +191,13 @@ func TestEventsCmdDrainsAndEnds(t *testing.T) {
 		t.Fatal("a closed channel should yield EventsDoneMsg")
 	}
 }
+
+func TestCarrySGR(t *testing.T) {
+	got := carrySGR([]string{"\x1b[2m\x1b[31mred start", "continued", "more\x1b[m plain", "after"})
+	want := []string{"\x1b[2m\x1b[31mred start\x1b[m", "\x1b[2m\x1b[31mcontinued\x1b[m", "\x1b[2m\x1b[31mmore\x1b[m plain", "after"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+}
