@@ -31,17 +31,22 @@ func (m *Model) layout() {
 	if w >= 90 {
 		leftW := clamp(w*36/100, 34, 60)
 		rightW := w - leftW
-		connsH := bodyH
-		if m.showTimeline && bodyH >= 12 {
-			connsH = clamp(wantConns, 4, bodyH*55/100)
-			m.rects[paneTimeline] = rect{0, top + connsH, leftW, bodyH - connsH}
-		}
-		m.rects[paneConnections] = rect{0, top, leftW, connsH}
 		logH := bodyH
 		if bodyH >= 12 {
 			logH = bodyH * 58 / 100
 			m.rects[paneDetail] = rect{leftW, top + logH, rightW, bodyH - logH}
 		}
+		connsH := bodyH
+		if m.showTimeline && bodyH >= 12 {
+			// Few sockets leave the timeline more room; otherwise the two
+			// columns split at the same row, so the borders line up.
+			connsH = clamp(wantConns, 4, logH)
+			if connsH > logH-5 {
+				connsH = logH
+			}
+			m.rects[paneTimeline] = rect{0, top + connsH, leftW, bodyH - connsH}
+		}
+		m.rects[paneConnections] = rect{0, top, leftW, connsH}
 		m.rects[paneLog] = rect{leftW, top, rightW, logH}
 	} else {
 		connsH := clamp(wantConns, 4, bodyH/3)
