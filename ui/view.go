@@ -108,7 +108,8 @@ func (m Model) render() string {
 	return strings.Join(parts, "\n")
 }
 
-// place centres a dialog in the body area, cutting it if it is too large.
+// place draws a dialog centred over the panes, so the sockets stay in
+// view behind it; a dialog too large for the body is cut.
 func (m *Model) place(box string, w, h int) string {
 	lines := strings.Split(box, "\n")
 	if len(lines) > h {
@@ -117,7 +118,13 @@ func (m *Model) place(box string, w, h int) string {
 	for i, l := range lines {
 		lines[i] = truncate(l, w)
 	}
-	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, strings.Join(lines, "\n"))
+	box = strings.Join(lines, "\n")
+	x := max((w-lipgloss.Width(box))/2, 0)
+	y := max((h-len(lines))/2, 0)
+	return lipgloss.NewCanvas(w, h).Compose(lipgloss.NewCompositor(
+		lipgloss.NewLayer(m.body()),
+		lipgloss.NewLayer(box).X(x).Y(y).Z(1),
+	)).Render()
 }
 
 // body draws the panes.
