@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,9 +36,38 @@ import (
 // floodSize is the message size of the ingest target.
 const floodSize = 40
 
-// floodURL is the lab's flood of n messages of floodSize bytes.
-func floodURL(s *lab.Server, n int) string {
-	return s.URL(fmt.Sprintf("/flood?n=%d&size=%d", n, floodSize))
+// ingestLabChild serves the ingest benchmarks' flood from a child process
+// instead of this one: the measurement is in-process (the default),
+// but with the server out of the way the client's CPU per message is its
+// own, and the benchmarks report it.
+var ingestLabChild = flag.Bool("ingest-lab-child", false, "BenchmarkIngest*: serve the flood from a child process and report client CPU per message")
+
+// floodLab starts the lab for an ingest benchmark and returns the URL of its
+// flood of n messages of floodSize bytes.
+func floodLab(b *testing.B) func(n int) string {
+	var addr string
+	if *ingestLabChild {
+		addr = startLabProcess(b)
+	} else {
+		s, err := lab.Start(lab.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		addr = s.Addr()
+	}
+	return func(n int) string {
+		return fmt.Sprintf("ws://%s/flood?n=%d&size=%d", addr, n, floodSize)
+	}
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // ingestBare reads the flood with coder/websocket alone: Dial and a Read
@@ -68,23 +99,20 @@ func ingestEngine(tb testing.TB, url string, noTap bool) int {
 	m := NewManager(ManagerOptions{})
 	m.Open(Options{URL: url, NoTap: noTap})
 	n := 0
-	var final *Event
+	var final Event // a value: taking &ev would move every event to the heap
 	events := m.Events()
 	for ev := range events {
-		switch {
-		case ev.Type == EventMessage && ev.Dir == DirIn:
+		if ev.Type == EventMessage && ev.Dir == DirIn {
 			n++
-		case ev.Type == EventState && ev.To.Final():
-			final = &ev
-		}
-		if final != nil {
+		} else if ev.Type == EventState && ev.To.Final() {
+			final = ev
 			break
 		}
 	}
 	go m.Shutdown()
 	for range events {
 	}
-	if final == nil || final.To != StateClosed || final.Code != 1000 {
+	if final.To != StateClosed || final.Code != 1000 {
 		tb.Fatalf("engine (notap=%v) ended %+v after %d messages", noTap, final, n)
 	}
 	return n
@@ -106,24 +134,23 @@ var ingestClients = []struct {
 // time per message and msgs/s the rate. The lab server runs in this process
 // and costs the same in every sub-benchmark.
 func BenchmarkIngest(b *testing.B) {
-	s, err := lab.Start(lab.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	flood := floodLab(b)
 	for _, c := range ingestClients {
 		b.Run(c.name, func(b *testing.B) {
-			url := floodURL(s, b.N)
+			url := flood(b.N)
 			b.ReportAllocs()
 			b.ResetTimer()
-			start := time.Now()
+			start, cpu := time.Now(), cpuTime()
 			got := c.read(b, url)
-			d := time.Since(start)
+			d, cpu := time.Since(start), cpuTime()-cpu
 			b.StopTimer()
 			if got != b.N {
 				b.Fatalf("%s received %d of %d messages", c.name, got, b.N)
 			}
 			b.ReportMetric(float64(got)/d.Seconds(), "msgs/s")
+			if *ingestLabChild {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(got), "cpu-ns/msg")
+			}
 		})
 	}
 }
@@ -137,25 +164,21 @@ func BenchmarkIngest(b *testing.B) {
 // (tap on vs off, target ≥ 0.85). Run it with -benchtime 15x or so.
 func BenchmarkIngestInterleaved(b *testing.B) {
 	const n = 200000
-	s, err := lab.Start(lab.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	url := floodURL(s, n)
-	var rates [3][]float64
+	url := floodLab(b)(n)
+	var rates, cpus [3][]float64
 	var tapBare, tapNotap []float64
 	for i := 0; i < b.N; i++ {
 		var r [3]float64
 		for j := range ingestClients {
 			k := (i + j) % len(ingestClients)
 			c := ingestClients[k]
-			start := time.Now()
+			start, cpu := time.Now(), cpuTime()
 			if got := c.read(b, url); got != n {
 				b.Fatalf("%s received %d of %d messages", c.name, got, n)
 			}
 			r[k] = n / time.Since(start).Seconds()
 			rates[k] = append(rates[k], r[k])
+			cpus[k] = append(cpus[k], float64((cpuTime()-cpu).Nanoseconds())/n)
 		}
 		tapBare = append(tapBare, r[1]/r[0])
 		tapNotap = append(tapNotap, r[1]/r[2])
@@ -165,6 +188,11 @@ func BenchmarkIngestInterleaved(b *testing.B) {
 	b.ReportMetric(median(rates[2]), "notap-msgs/s")
 	b.ReportMetric(median(tapBare), "tap/bare")
 	b.ReportMetric(median(tapNotap), "tap/notap")
+	if *ingestLabChild {
+		b.ReportMetric(median(cpus[0]), "bare-cpu-ns/msg")
+		b.ReportMetric(median(cpus[1]), "tap-cpu-ns/msg")
+		b.ReportMetric(median(cpus[2]), "notap-cpu-ns/msg")
+	}
 }
 
 // median of xs (which it sorts).
