@@ -25,10 +25,18 @@ type attempt struct {
 
 	ws   *websocket.Conn
 	tap  *tapConn
-	raw  net.Conn // the connection under the library, to force it closed
+	raw  net.Conn // the TCP connection under the library (and TLS), to force it closed
 	eof  bool     // the peer half-closed TCP without a close frame
-	reqs chan request
-	stop chan struct{} // closed to stop the write loop
+
+	// Requests to the serve loop. A close and an abort have a slot each,
+	// so pings can never crowd them out; a second close while one is
+	// pending is the same close.
+	closeCh chan request
+	abortCh chan string
+	reqs    chan request // pings
+	ended   bool         // under c.mu: the serve loop is over, pings are refused
+	pingWG  sync.WaitGroup
+	stop    chan struct{} // closed to stop the write loop
 
 	// Facts gathered by the tap and the loops; guarded by fmu.
 	fmu         sync.Mutex
@@ -48,9 +56,12 @@ type attempt struct {
 	// complete messages (inSeq) against those the read loop got (readSeq)
 	// and keeps what arrives meanwhile, so none goes unreported.
 	inSeq, readSeq int
-	capture        *capturedMsg  // the message being assembled from kept frames
+	capture        capturedMsg   // the message being assembled from kept frames
+	capturing      bool          // capture holds a message's first frames
 	captured       []capturedMsg // complete messages seen while closing
 	capturedBytes  int64
+	writing        *outMsg // the message the write loop is writing, until the tap sees it out
+	noTapPings     int     // the library's ping counter, when the tap is off
 }
 
 // capturedMsg is an inbound message as the tap saw it.
@@ -68,6 +79,10 @@ type capturedMsg struct {
 // maxCaptured bounds what is kept of messages arriving during a close.
 const maxCaptured = 64 << 20
 
+// keepAhead is the largest frame kept while no close runs: the library's
+// read-ahead is a few KiB, so only frames that could hide in it matter.
+const keepAhead = 1 << 20
+
 type closeFrame struct {
 	code   int
 	reason string
@@ -82,21 +97,36 @@ type pendingPing struct {
 func newAttempt(c *Conn, ctx context.Context, cancel context.CancelFunc) *attempt {
 	return &attempt{
 		c: c, ctx: ctx, cancel: cancel,
-		reqs:  make(chan request, 16),
-		stop:  make(chan struct{}),
-		pings: map[string][]pendingPing{},
+		closeCh: make(chan request, 1),
+		abortCh: make(chan string, 1),
+		reqs:    make(chan request, 64),
+		stop:    make(chan struct{}),
+		pings:   map[string][]pendingPing{},
 	}
 }
 
-// request hands r to the serve loop without blocking; c.mu must be held. A
-// full channel means the loop already has plenty to do (a close or abort is
-// already on its way), so a dropped ping reports itself.
+// request hands r to the serve loop without blocking; c.mu must be held.
 func (a *attempt) request(r request) {
-	select {
-	case a.reqs <- r:
-	default:
-		if r.kind == reqPing {
-			a.c.emit(Event{Type: EventError, ID: r.id, Error: "ping not sent: too many requests pending"})
+	switch r.kind {
+	case reqClose:
+		select {
+		case a.closeCh <- r:
+		default: // a close is already pending
+		}
+	case reqAbort:
+		select {
+		case a.abortCh <- r.why:
+		default:
+		}
+	case reqPing:
+		if a.ended {
+			a.c.emit(Event{Type: EventError, ID: r.id, Error: "ping not sent: the connection has ended"})
+			return
+		}
+		select {
+		case a.reqs <- r:
+		default:
+			a.c.emit(Event{Type: EventError, ID: r.id, Error: "ping not sent: too many pings pending"})
 		}
 	}
 }
@@ -107,15 +137,17 @@ func (c *Conn) dial(a *attempt) (*websocket.Conn, bool) {
 	o := c.opts
 	dctx, dcancel := context.WithTimeout(a.ctx, o.ConnectTimeout)
 	defer dcancel()
-	wrap := func(nc net.Conn) net.Conn {
+	wrap := func(nc, tcp net.Conn) net.Conn {
 		a.fmu.Lock()
-		a.raw = nc
+		a.raw = tcp
 		a.fmu.Unlock()
 		if o.NoTap {
 			return nc
 		}
 		a.tap = newTapConn(nc, a.onFrameIn, a.onFrameOut)
-		a.tap.in.keepLimit = o.MaxMessage
+		// Messages the library has read ahead are kept until it returns
+		// them (small ones; a close we start keeps any size).
+		a.tap.in.keepLimit.Store(min(o.MaxMessage, keepAhead))
 		return a.tap
 	}
 	dopts := &websocket.DialOptions{
@@ -216,6 +248,9 @@ func (a *attempt) serve(ws *websocket.Conn) {
 	writeDone := make(chan struct{})
 	go a.writeLoop(writeDone)
 
+	// Nothing in this loop may wait on the network: a peer that stops
+	// reading blocks writes, and the loop must still force the close,
+	// abort, time out pings and shut down.
 	var pingTick <-chan time.Time
 	if c.opts.PingInterval > 0 {
 		t := time.NewTicker(c.opts.PingInterval)
@@ -233,15 +268,25 @@ func (a *attempt) serve(ws *websocket.Conn) {
 		keepaliveCheck      *time.Ticker
 		keepaliveCheckC     <-chan time.Time
 		pingTimeoutReported = map[uint64]bool{}
+		shutdown            = a.ctx.Done()
 	)
 	startClose := func(code int, reason string) {
 		if closeDone != nil || aborted {
 			return
 		}
-		a.keepClosingMessages()
+		a.keepClosingMessages(code)
 		closeDone = make(chan error, 1)
 		go func() { closeDone <- ws.Close(websocket.StatusCode(code), reason) }()
 		forceC = time.After(c.opts.CloseTimeout)
+	}
+	abort := func(why string) {
+		if why != "" {
+			a.fmu.Lock()
+			a.closeWhy = why
+			a.fmu.Unlock()
+		}
+		aborted = true
+		a.forceClose()
 	}
 	for !readEnded || closeDone != nil {
 		select {
@@ -250,41 +295,43 @@ func (a *attempt) serve(ws *websocket.Conn) {
 			readDone = nil
 			a.afterRead(err, startClose)
 			if closeDone == nil {
-				ws.CloseNow()
+				a.forceClose()
 			}
 		case err := <-closeDone:
 			closeErr = err
 			closeDone = nil
 			forceC = nil
 			if !readEnded {
-				ws.CloseNow()
+				a.forceClose()
 			}
 		case <-forceC:
 			forced = true
 			forceC = nil
 			a.forceClose()
-		case r := <-a.reqs:
-			switch r.kind {
-			case reqClose:
-				a.fmu.Lock()
-				a.userClose = true
-				if r.why != "" {
-					a.closeWhy = r.why
-				}
-				a.fmu.Unlock()
-				startClose(r.code, r.reason)
-			case reqAbort:
-				aborted = true
-				a.forceClose()
-			case reqPing:
-				a.ping(r.id, r.data)
+		case r := <-a.closeCh:
+			a.fmu.Lock()
+			a.userClose = true
+			if r.why != "" {
+				a.closeWhy = r.why
 			}
+			a.fmu.Unlock()
+			startClose(r.code, r.reason)
+		case why := <-a.abortCh:
+			abort(why)
+		case <-shutdown:
+			shutdown = nil
+			abort("shut down: TCP dropped")
+		case r := <-a.reqs:
+			a.goPing(r.id, r.data)
 		case <-pingTick:
+			if c.State() != StateOpen {
+				continue // no keepalive during a close handshake
+			}
 			id := c.m.nextID.Add(1)
 			keepalive[id] = time.Now()
-			a.ping(id, []byte(fmt.Sprintf("wsinspect-keepalive-%d", id)))
+			a.goPing(id, []byte(fmt.Sprintf("wsinspect-keepalive-%d", id)))
 			if keepaliveCheck == nil {
-				keepaliveCheck = time.NewTicker(c.opts.PingTimeout / 4)
+				keepaliveCheck = time.NewTicker(max(c.opts.PingTimeout/4, time.Millisecond))
 				defer keepaliveCheck.Stop()
 				keepaliveCheckC = keepaliveCheck.C
 			}
@@ -298,18 +345,30 @@ func (a *attempt) serve(ws *websocket.Conn) {
 					pingTimeoutReported[id] = true
 					c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping timeout: no pong within %s", c.opts.PingTimeout)})
 					if c.opts.PingTimeoutClose {
-						a.fmu.Lock()
-						a.closeWhy = fmt.Sprintf("no pong within %s (ping timeout): TCP dropped", c.opts.PingTimeout)
-						a.fmu.Unlock()
-						aborted = true
-						a.forceClose()
+						abort(fmt.Sprintf("no pong within %s (ping timeout): TCP dropped", c.opts.PingTimeout))
 					}
 				}
 			}
 		}
 	}
+	// Whatever still waits on the network (a blocked write, a ping) ends
+	// now; then every helper goroutine is done before the socket ends.
+	a.forceClose()
 	close(a.stop)
 	<-writeDone
+	a.pingWG.Wait()
+	c.mu.Lock()
+	a.ended = true
+	c.mu.Unlock()
+	for {
+		select {
+		case r := <-a.reqs:
+			c.emit(Event{Type: EventError, ID: r.id, Error: "ping not sent: the connection has ended"})
+			continue
+		default:
+		}
+		break
+	}
 	a.reportDiscarded()
 	if a.tap != nil {
 		a.tap.wmu.Lock()
@@ -317,6 +376,16 @@ func (a *attempt) serve(ws *websocket.Conn) {
 		a.tap.wmu.Unlock()
 	}
 	a.finish(readErr, closeErr, forced, aborted)
+}
+
+// goPing sends a ping in a goroutine of its own: writing it may wait for the
+// library's writes, and the serve loop must not.
+func (a *attempt) goPing(id uint64, payload []byte) {
+	a.pingWG.Add(1)
+	go func() {
+		defer a.pingWG.Done()
+		a.ping(id, payload)
+	}()
 }
 
 // forceClose drops TCP now. The library's CloseNow only waits while its own
@@ -327,6 +396,8 @@ func (a *attempt) forceClose() {
 	raw := a.raw
 	a.fmu.Unlock()
 	if raw != nil {
+		// First the TCP connection itself: that fails every blocked read
+		// and write at once, so the library's CloseNow returns at once.
 		raw.Close()
 	}
 	a.ws.CloseNow()
@@ -362,14 +433,9 @@ func (a *attempt) afterRead(err error, startClose func(int, string)) {
 		c.mu.Unlock()
 		startClose(1000, "")
 	case closeOut != nil && !userClose:
-		// The library sent a close of its own (e.g. 1009 message too big):
-		// wait for the peer's answer like any close we start.
-		c.mu.Lock()
-		if c.state == StateOpen {
-			c.setState(StateClosing, Event{Initiator: InitiatorLocal, Code: closeOut.code, Reason: closeOut.reason, Detail: libraryCloseDetail(closeOut, a, c.opts.MaxMessage)})
-			c.dropQueue("socket is closing")
-		}
-		c.mu.Unlock()
+		// The library sent a close of its own (e.g. 1009 message too big;
+		// the tap reported closing): wait for the peer's answer like any
+		// close we start.
 		startClose(closeOut.code, closeOut.reason)
 	}
 }
@@ -387,19 +453,17 @@ func closeStatus(err error, in *closeFrame) (int, string) {
 	return 1005, ""
 }
 
-func libraryCloseDetail(out *closeFrame, a *attempt, limit int64) string {
-	if out.code == int(websocket.StatusMessageTooBig) {
-		a.fmu.Lock()
-		n := a.lastInLen
-		a.fmu.Unlock()
+func libraryCloseDetail(code int, reason string, a *attempt, limit int64) string {
+	if code == int(websocket.StatusMessageTooBig) {
+		var n int64
 		if a.tap != nil {
-			// The read loop has ended, so the parser is at rest: its
-			// current header is the frame the library refused mid-way.
+			// This runs in the read goroutine, where the parser lives:
+			// its current header is the frame the library refused.
 			n = a.tap.in.cur.length
 		}
 		return fmt.Sprintf("incoming message (frame of %d bytes) exceeds --max-message %d bytes: closed with 1009", n, limit)
 	}
-	return fmt.Sprintf("closed by the WebSocket library: %d %s", out.code, out.reason)
+	return fmt.Sprintf("closed by the WebSocket library: %d %s", code, reason)
 }
 
 // finish reports how the connection ended. Per RFC 6455 §7.1.5 the close
@@ -419,6 +483,11 @@ func (a *attempt) finish(readErr, closeErr error, forced, aborted bool) {
 		ev.Detail = "aborted: TCP dropped without a close handshake"
 		if why != "" {
 			ev.Detail = why
+		}
+		if in != nil {
+			// The peer's close frame came first: its code is the code.
+			ev.Code, ev.Reason = in.code, in.reason
+			ev.Detail += fmt.Sprintf(" (after the peer's close %d)", in.code)
 		}
 	case in != nil && out != nil:
 		ev.Code, ev.Reason = in.code, in.reason
@@ -469,7 +538,19 @@ func (a *attempt) finish(readErr, closeErr error, forced, aborted bool) {
 		if why != "" {
 			ev.Detail = why + "; " + ev.Detail
 		}
+	case initiator == InitiatorLocal && out == nil:
+		// We meant to close but our close frame never got out: the peer
+		// stopped reading, or TCP went first.
+		ev.Initiator = InitiatorLocal
+		ev.Detail = fmt.Sprintf("our close frame could not be written (%v): TCP dropped", shortErr(closeErr, readErr))
+		if forced {
+			ev.Detail = fmt.Sprintf("our close frame could not be written within %s (--close-timeout; the peer is not reading): TCP dropped", c.opts.CloseTimeout)
+		}
+		if why != "" {
+			ev.Detail = why + "; " + ev.Detail
+		}
 	default:
+		ev.Initiator = initiator
 		ev.Detail = fmt.Sprintf("connection lost without a close frame: %v", shortErr(readErr, closeErr))
 	}
 	if in != nil && out == nil && !aborted {
@@ -512,11 +593,19 @@ func (a *attempt) readLoop(done chan<- error) {
 	for {
 		typ, data, err := a.ws.Read(context.Background())
 		if err != nil {
+			if errors.Is(err, websocket.ErrMessageTooBig) {
+				// The refused message was consumed, not lost to a close.
+				a.fmu.Lock()
+				a.readSeq++
+				a.trimCaptured()
+				a.fmu.Unlock()
+			}
 			done <- err
 			return
 		}
 		a.fmu.Lock()
 		a.readSeq++
+		a.trimCaptured()
 		a.fmu.Unlock()
 		frames := a.popFrameCount()
 		op := "binary"
@@ -576,12 +665,21 @@ func (a *attempt) writeLoop(done chan<- struct{}) {
 		if m.opcode == "text" {
 			typ = websocket.MessageText
 		}
-		if err := a.ws.Write(context.Background(), typ, m.data); err != nil {
-			c.emit(Event{Type: EventDropped, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Reason: "write failed: " + shortErr(err)})
-			continue
-		}
+		a.fmu.Lock()
+		a.writing = &m
+		a.fmu.Unlock()
+		err := a.ws.Write(context.Background(), typ, m.data)
+		a.fmu.Lock()
+		unreported := a.writing != nil // the tap reports it when it sees it out
+		a.writing = nil
+		a.fmu.Unlock()
 		c.mu.Lock()
-		c.emit(Event{Type: EventMessage, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Data: m.data})
+		switch {
+		case unreported && err != nil:
+			c.emit(Event{Type: EventDropped, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Reason: "write failed: " + shortErr(err)})
+		case unreported:
+			c.emit(Event{Type: EventMessage, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Data: m.data})
+		}
 		c.closeDrained()
 		c.mu.Unlock()
 	}

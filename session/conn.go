@@ -274,12 +274,13 @@ func (c *Conn) Abort() {
 func (c *Conn) Reconnect() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err != nil {
+	if c.err != nil || c.m.shut.Load() {
 		return
 	}
 	c.userClosed = false
 	c.manual = true
 	c.attemptN = 0
+	c.drain = nil // a graceful close asked for earlier does not outlive a reconnect
 	switch c.state {
 	case StateConnecting:
 		if c.cur != nil {
@@ -294,6 +295,8 @@ func (c *Conn) Reconnect() {
 		c.cur.request(request{kind: reqClose, code: 1000, reason: "reconnect"})
 	case StateClosed, StateFailed:
 		if !c.running {
+			c.manual = false
+			c.setState(StateWaiting, Event{Attempt: 1})
 			c.start()
 		}
 	}
@@ -353,6 +356,10 @@ func (c *Conn) nextAttempt() bool {
 			return false
 		}
 		delay = backoff(c.opts.BackoffMin, c.opts.BackoffMax, c.attemptN)
+	}
+	select {
+	case <-c.runWake: // a wake meant for an earlier wait
+	default:
 	}
 	c.setState(StateWaiting, Event{Attempt: max(c.attemptN, 1), DelayMS: delay.Milliseconds()})
 	c.mu.Unlock()

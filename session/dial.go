@@ -117,7 +117,7 @@ func tlsConfig(o Options, serverName string) (*tls.Config, error) {
 // transport returns an HTTP client whose connections pass through wrap,
 // which is where the wire tap sits. For wss the TLS handshake is done here so
 // that the tap sees plaintext frames.
-func (cfg *dialConfig) client(wrap func(net.Conn) net.Conn) *http.Client {
+func (cfg *dialConfig) client(wrap func(conn, tcp net.Conn) net.Conn) *http.Client {
 	d := &net.Dialer{}
 	tr := &http.Transport{
 		Proxy:               cfg.proxy,
@@ -144,7 +144,7 @@ func (cfg *dialConfig) client(wrap func(net.Conn) net.Conn) *http.Client {
 			// would only see ciphertext, so it stays off.
 			return c, nil
 		}
-		return wrap(c), nil
+		return wrap(c, c), nil
 	}
 	if cfg.tlsConfig != nil && !usesProxy {
 		tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -157,7 +157,7 @@ func (cfg *dialConfig) client(wrap func(net.Conn) net.Conn) *http.Client {
 				raw.Close()
 				return nil, err
 			}
-			return wrap(tc), nil
+			return wrap(tc, raw), nil
 		}
 	}
 	return &http.Client{Transport: tr}

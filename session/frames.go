@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -102,9 +103,13 @@ func (a *attempt) onFrameOut(f *frameInfo) {
 		if c.opts.Wire {
 			c.emitWait(frameEvent(DirOut, f, now))
 		}
+		if f.fin {
+			a.messageWritten(now)
+		}
 		return
 	}
 	ev := frameEvent(DirOut, f, now)
+	libraryClose := false
 	switch f.opcode {
 	case opPong:
 		ev.Auto = true
@@ -113,10 +118,36 @@ func (a *attempt) onFrameOut(f *frameInfo) {
 		if a.closeOut == nil {
 			a.closeOut = &closeFrame{code: ev.Code, reason: ev.Reason, at: now}
 		}
-		ev.Auto = a.closeIn != nil && !a.userClose || !a.userClose && a.closeIn == nil
+		ev.Auto = !a.userClose
+		libraryClose = !a.userClose && a.closeIn == nil
 		a.fmu.Unlock()
 	}
 	c.emitWait(ev)
+	if libraryClose {
+		// The library closes on its own (1009 message too big, protocol
+		// errors) from inside a read: say so now, in order with the frame.
+		c.mu.Lock()
+		if c.state == StateOpen {
+			c.setState(StateClosing, Event{Time: now, Initiator: InitiatorLocal, Code: ev.Code, Reason: ev.Reason,
+				Detail: libraryCloseDetail(ev.Code, ev.Reason, a, c.opts.MaxMessage)})
+			c.dropQueue("socket is closing")
+		}
+		c.mu.Unlock()
+	}
+}
+
+// messageWritten reports the message being written as soon as the tap has
+// seen its last frame go to the socket: before the peer can answer it, so a
+// reply never precedes the message in the stream. It returns false when
+// there is no message to report (a.fmu must not be held).
+func (a *attempt) messageWritten(now time.Time) {
+	a.fmu.Lock()
+	m := a.writing
+	a.writing = nil
+	a.fmu.Unlock()
+	if m != nil {
+		a.c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Data: m.data})
+	}
 }
 
 // frameEvent converts what the tap saw into a frame event. Control payloads
@@ -181,25 +212,21 @@ func (a *attempt) ping(id uint64, payload []byte) {
 	})
 }
 
-// pingWithoutTap uses the library's Ping (its own payload) when the tap is
-// off; the round trip comes from Ping returning.
+// pingWithoutTap uses the library's Ping when the tap is off. The library
+// picks the payload itself: the count of its Pings on this connection, so
+// the pong its hook reports is matched to this id like any other.
 func (a *attempt) pingWithoutTap(id uint64) {
 	c := a.c
-	c.emit(Event{Type: EventFrame, Dir: DirOut, Opcode: "ping", Fin: true, Masked: true, ID: id})
 	a.fmu.Lock()
-	a.pings[fmt.Sprint(id)] = []pendingPing{{id: id, sent: time.Now()}}
+	a.noTapPings++
+	key := strconv.Itoa(a.noTapPings)
+	a.pings[key] = append(a.pings[key], pendingPing{id: id, sent: time.Now()})
 	a.fmu.Unlock()
-	go func() {
-		ctx := a.ctx
-		start := time.Now()
-		if err := a.ws.Ping(ctx); err != nil {
-			a.forgetPing(fmt.Sprint(id), id)
-			c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping failed: %v", unwrapAll(err))})
-			return
-		}
-		a.forgetPing(fmt.Sprint(id), id)
-		c.emit(Event{Type: EventFrame, Dir: DirIn, Opcode: "pong", Fin: true, ID: id, RTTMS: float64(time.Since(start).Microseconds()) / 1000})
-	}()
+	c.emit(Event{Type: EventFrame, Dir: DirOut, Opcode: "ping", Fin: true, Masked: true, ID: id, Len: len(key), Data: []byte(key)})
+	if err := a.ws.Ping(a.ctx); err != nil {
+		a.forgetPing(key, id)
+		c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping failed: %v", unwrapAll(err))})
+	}
 }
 
 // matchPong finds the oldest ping with this payload.
@@ -251,39 +278,62 @@ func (a *attempt) pingPending(id uint64) bool {
 // validText reports whether a text payload may be shown as text.
 func validText(b []byte) bool { return utf8.Valid(b) }
 
-// keepClosingMessages starts keeping inbound data payloads: from now on the
-// library may read messages during its close handshake and drop them.
-func (a *attempt) keepClosingMessages() {
+// keepClosingMessages lets the tap keep messages of any size allowed: from
+// now on the library may read messages during its close handshake and drop
+// them, and the tap's copy is all that is left.
+func (a *attempt) keepClosingMessages(int) {
 	if a.tap != nil {
-		a.tap.in.keepData.Store(true)
+		a.tap.in.keepLimit.Store(a.c.opts.MaxMessage)
+	}
+}
+
+// trimCaptured forgets the kept copies of messages the read loop has
+// returned; a.fmu must be held.
+func (a *attempt) trimCaptured() {
+	n := 0
+	for n < len(a.captured) && a.captured[n].seq <= a.readSeq {
+		a.capturedBytes -= int64(len(a.captured[n].data))
+		n++
+	}
+	if n > 0 {
+		a.captured = append(a.captured[:0], a.captured[n:]...)
 	}
 }
 
 // captureFrame assembles inbound messages from the tap's frames while a
 // close runs, and counts every complete message; a.fmu must be held.
 func (a *attempt) captureFrame(f *frameInfo, now time.Time) {
+	m := &a.capture
 	if f.opcode == opText || f.opcode == opBinary {
-		a.capture = &capturedMsg{opcode: opcodeName(f.opcode), whole: f.kept && !f.rsv1, rsv1: f.rsv1, at: now}
+		*m = capturedMsg{opcode: opcodeName(f.opcode), whole: f.kept && !f.rsv1, rsv1: f.rsv1, at: now}
+		a.capturing = true
 	}
-	if m := a.capture; m != nil {
-		m.frames++
-		m.length += f.length
-		if m.whole && f.kept && a.capturedBytes+int64(len(f.payload)) <= maxCaptured {
-			m.data = append(m.data, f.payload...)
-			a.capturedBytes += int64(len(f.payload))
-		} else {
-			m.whole, m.data = false, nil
-		}
+	if !a.capturing {
+		return // a continuation without a start: the library fails the socket
+	}
+	m.frames++
+	m.length += f.length
+	if m.whole && f.kept && a.capturedBytes+int64(len(f.payload)) <= maxCaptured {
+		m.data = append(m.data, f.payload...)
+		a.capturedBytes += int64(len(f.payload))
+	} else if m.whole || m.data != nil {
+		a.capturedBytes -= int64(len(m.data))
+		m.whole, m.data = false, nil
 	}
 	if !f.fin {
 		return
 	}
 	a.inSeq++
-	if m := a.capture; m != nil && a.tap != nil && a.tap.in.keepData.Load() {
+	a.capturing = false
+	// Keep the message until the read loop has it: the library reads
+	// ahead, and if our close starts first it drops what it read ahead.
+	if a.inSeq > a.readSeq {
 		m.seq = a.inSeq
 		a.captured = append(a.captured, *m)
+	} else {
+		a.capturedBytes -= int64(len(m.data))
 	}
-	a.capture = nil
+	*m = capturedMsg{}
 }
 
 // reportDiscarded reports the messages the tap saw complete that the read

@@ -34,6 +34,7 @@ type Manager struct {
 	mu     sync.Mutex
 	conns  []*Conn
 	closed bool
+	shut   atomic.Bool // Shutdown has begun: nothing may start again
 }
 
 // NewManager starts a Manager; call Shutdown to end it.
@@ -199,6 +200,7 @@ func (m *Manager) Ended() bool {
 // to end and closes the Events channel once the consumer has read every
 // event. The consumer must keep reading until then.
 func (m *Manager) Shutdown() {
+	m.shut.Store(true)
 	m.mu.Lock()
 	m.closed = true
 	m.mu.Unlock()

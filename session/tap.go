@@ -16,7 +16,7 @@ type frameInfo struct {
 	rsv2    bool
 	rsv3    bool
 	masked  bool
-	kept    bool // a data frame whose payload was kept (keepData was on at its header)
+	kept    bool // a data frame whose payload was kept (within keepLimit at its header)
 	length  int64
 	payload []byte // control frames: the unmasked payload (≤ 125 bytes); kept data frames: all of it
 }
@@ -79,11 +79,10 @@ type frameParser struct {
 	onFrame  func(*frameInfo)
 	inHeader bool
 
-	// keepData makes the parser keep data payloads too (up to keepLimit
-	// bytes a frame): during a close we start, the library discards the
-	// messages it reads, and the tap's copy is all that is left of them.
-	keepData  atomic.Bool
-	keepLimit int64
+	// keepLimit makes the parser keep data payloads of frames up to that
+	// many bytes (0: none): during a close we start, the library discards
+	// the messages it reads, and the tap's copy is all that is left.
+	keepLimit atomic.Int64
 	data      []byte
 }
 
@@ -231,7 +230,7 @@ func (p *frameParser) headerDone() bool {
 	if masked {
 		copy(p.mask[:], p.hdr[2+ext:full])
 	}
-	p.cur.kept = p.cur.opcode < 0x8 && p.keepData.Load() && p.cur.length <= p.keepLimit
+	p.cur.kept = p.cur.opcode < 0x8 && p.cur.length <= p.keepLimit.Load()
 	p.data = p.data[:0]
 	p.remain = p.cur.length
 	p.maskPos = 0
