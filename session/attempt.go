@@ -23,10 +23,10 @@ type attempt struct {
 	cancel context.CancelFunc
 	why    string // set under c.mu: why the dial was cancelled
 
-	ws   *websocket.Conn
-	tap  *tapConn
-	raw  net.Conn // the TCP connection under the library (and TLS), to force it closed
-	eof  bool     // the peer half-closed TCP without a close frame
+	ws  *websocket.Conn
+	tap *tapConn
+	raw net.Conn // the TCP connection under the library (and TLS), to force it closed
+	eof bool     // the peer half-closed TCP without a close frame
 
 	// Requests to the serve loop. A close and an abort have a slot each,
 	// so pings can never crowd them out; a second close while one is
