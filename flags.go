@@ -52,7 +52,7 @@ func (f *connFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.proxy, "proxy", "", "HTTP proxy URL (default: HTTP_PROXY/HTTPS_PROXY/NO_PROXY)")
 	fs.BoolVar(&f.compress, "compress", false, "offer permessage-deflate compression")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", session.DefaultConnectTimeout, "give up a dial/upgrade after this long")
-	fs.DurationVar(&f.closeTimeout, "close-timeout", session.DefaultCloseTimeout, "drop TCP when the peer has not answered our close frame by then")
+	fs.DurationVar(&f.closeTimeout, "close-timeout", session.DefaultCloseTimeout, "drop TCP when the peer has not answered our close frame by then (at most 5s)")
 	fs.DurationVar(&f.pingInterval, "ping-interval", 0, "send a keepalive ping this often (0: off)")
 	fs.DurationVar(&f.pingTimeout, "ping-timeout", 0, "report a ping without pong after this long (default: the ping interval, or 10s)")
 	fs.BoolVar(&f.pingClose, "ping-timeout-close", false, "drop the connection when a keepalive ping times out")
@@ -79,6 +79,9 @@ func (f *connFlags) options(url string) (session.Options, error) {
 	}
 	if _, err := session.ParseURL(url); err != nil {
 		return session.Options{}, err
+	}
+	if f.closeTimeout > session.MaxCloseTimeout {
+		return session.Options{}, fmt.Errorf("--close-timeout is at most %s: the WebSocket library waits no longer for the peer's close frame", session.MaxCloseTimeout)
 	}
 	if f.auth != "" && !strings.Contains(f.auth, ":") {
 		return session.Options{}, errors.New(`--auth needs "user:password"`)

@@ -624,6 +624,9 @@ func (a *attempt) readLoop(done chan<- error) {
 				continue
 			}
 		}
+		if a.tap != nil {
+			a.tap.waitOutbound()
+		}
 		c.emitWait(Event{Type: EventMessage, Dir: DirIn, Opcode: op, Len: len(data), Data: data, Frames: frames})
 	}
 }

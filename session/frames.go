@@ -45,6 +45,9 @@ func (a *attempt) reportEarlyFrames() {
 // returned, so frame events precede their message event.
 func (a *attempt) onFrameIn(f *frameInfo) {
 	c := a.c
+	if a.tap != nil {
+		a.tap.waitOutbound()
+	}
 	now := time.Now()
 	if f.opcode < 0x8 {
 		a.fmu.Lock()

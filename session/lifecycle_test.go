@@ -458,3 +458,43 @@ func TestMessagesDuringOurClose(t *testing.T) {
 		})
 	}
 }
+
+// TestReplyAfterItsCause: an echo is never reported before the message it
+// echoes, nor a pong before its ping, however the goroutines are scheduled.
+func TestReplyAfterItsCause(t *testing.T) {
+	s := startLab(t, lab.Options{})
+	r := newRecorder(t)
+	c := r.m.Open(Options{URL: s.URL("/echo"), QueueLimit: 5000})
+	r.waitState(1, StateOpen)
+	const n = 2000
+	pings := map[uint64]bool{}
+	for i := range n {
+		c.Send("text", []byte(fmt.Sprintf("m%04d", i)))
+		if i%10 == 0 {
+			pings[c.Ping([]byte(fmt.Sprintf("p%04d", i)))] = true
+		}
+	}
+	r.wait(1, 30*time.Second, "all echoes", func(Event) bool {
+		return count(r.of(1), func(ev Event) bool { return ev.Type == EventMessage && ev.Dir == DirIn }) == n
+	})
+	sent := map[string]bool{}
+	pinged := map[uint64]bool{}
+	for _, ev := range r.of(1) {
+		switch {
+		case ev.Type == EventMessage && ev.Dir == DirOut:
+			sent[string(ev.Data)] = true
+		case ev.Type == EventMessage && ev.Dir == DirIn:
+			if !sent[string(ev.Data)] {
+				t.Fatalf("echo of %q before the message itself", ev.Data)
+			}
+		case ev.Type == EventFrame && ev.Opcode == "ping" && ev.Dir == DirOut:
+			pinged[ev.ID] = true
+		case ev.Type == EventFrame && ev.Opcode == "pong" && pings[ev.ID]:
+			if !pinged[ev.ID] {
+				t.Fatalf("pong for ping %d before the ping", ev.ID)
+			}
+		}
+	}
+	c.Close(1000, "")
+	r.waitEnd(c)
+}

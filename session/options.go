@@ -48,7 +48,8 @@ type Options struct {
 
 	// CloseTimeout bounds the close handshake: when the peer has not answered
 	// our close frame by then, TCP is dropped and the close is not clean.
-	// Defaults to 5s.
+	// Defaults to 5s, which is also the most: the WebSocket library itself
+	// waits no longer for the peer's close frame.
 	CloseTimeout time.Duration
 
 	// PingInterval sends a keepalive ping this often while open.
@@ -99,6 +100,7 @@ type Options struct {
 const (
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultCloseTimeout   = 5 * time.Second
+	MaxCloseTimeout       = 5 * time.Second // the library's own wait for the peer's close
 	DefaultPingTimeout    = 10 * time.Second
 	DefaultBackoffMin     = 500 * time.Millisecond
 	DefaultBackoffMax     = 30 * time.Second
@@ -111,8 +113,11 @@ func (o Options) withDefaults() Options {
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
 	}
-	if o.CloseTimeout <= 0 {
-		o.CloseTimeout = DefaultCloseTimeout
+	if o.CloseTimeout <= 0 || o.CloseTimeout > MaxCloseTimeout {
+		o.CloseTimeout = min(max(o.CloseTimeout, 0), MaxCloseTimeout)
+		if o.CloseTimeout == 0 {
+			o.CloseTimeout = DefaultCloseTimeout
+		}
 	}
 	if o.PingTimeout <= 0 {
 		o.PingTimeout = o.PingInterval

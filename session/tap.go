@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // frameInfo is what the wire tap learns about one frame.
@@ -266,6 +268,70 @@ type tapConn struct {
 
 	wmu     sync.Mutex // serialises writes with injections
 	pending []injected
+
+	// finishing is when the write that completes a frame began (unix ns;
+	// 0: none): until the tap has reported that frame, the reader holds
+	// back what it saw arrive, so a reply never precedes what it answers.
+	finishing atomic.Int64
+}
+
+// orderWindow bounds how long the reader holds an event for a write in
+// flight: a write blocked longer than this has not reached the peer, so
+// nothing arriving can be its answer.
+const orderWindow = 5 * time.Millisecond
+
+// waitOutbound holds the reader while a frame-completing write that began
+// less than orderWindow ago has not been reported yet.
+func (t *tapConn) waitOutbound() {
+	since := t.finishing.Load()
+	if since == 0 {
+		return
+	}
+	deadline := since + int64(orderWindow)
+	for t.finishing.Load() == since && time.Now().UnixNano() < deadline {
+		runtime.Gosched()
+	}
+}
+
+// completesFrame reports whether writing b finishes a frame: the one in
+// progress, or the one b starts.
+func (p *frameParser) completesFrame(b []byte) bool {
+	if p.phase != phaseFrames {
+		return false
+	}
+	if !p.inHeader {
+		return p.remain <= int64(len(b))
+	}
+	var h [14]byte
+	n := copy(h[:], p.hdr[:p.hlen])
+	n += copy(h[n:], b)
+	if n < 2 {
+		return false
+	}
+	ext := 0
+	switch h[1] & 0x7f {
+	case 126:
+		ext = 2
+	case 127:
+		ext = 8
+	}
+	hl := 2 + ext
+	if h[1]&0x80 != 0 {
+		hl += 4
+	}
+	if n < hl {
+		return false
+	}
+	var length int64
+	switch ext {
+	case 0:
+		length = int64(h[1] & 0x7f)
+	case 2:
+		length = int64(binary.BigEndian.Uint16(h[2:4]))
+	case 8:
+		length = int64(binary.BigEndian.Uint64(h[2:10]) & (1<<63 - 1))
+	}
+	return int64(hl-p.hlen)+length <= int64(len(b))
 }
 
 // injected is a control frame waiting for a frame boundary on the wire.
@@ -297,6 +363,10 @@ func (t *tapConn) Write(b []byte) (int, error) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	if len(t.pending) == 0 {
+		if t.out.completesFrame(b) {
+			t.finishing.Store(time.Now().UnixNano())
+			defer t.finishing.Store(0)
+		}
 		n, err := t.Conn.Write(b)
 		t.out.feed(b[:n])
 		return n, err
@@ -343,8 +413,10 @@ func (t *tapConn) flushPending() {
 	for len(t.pending) > 0 {
 		p := t.pending[0]
 		t.pending = t.pending[1:]
+		t.finishing.Store(time.Now().UnixNano())
 		_, err := t.Conn.Write(p.frame)
 		p.done(err)
+		t.finishing.Store(0)
 		if err != nil {
 			t.failPending(err)
 			return
