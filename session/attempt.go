@@ -99,7 +99,7 @@ func newAttempt(c *Conn, ctx context.Context, cancel context.CancelFunc) *attemp
 		c: c, ctx: ctx, cancel: cancel,
 		closeCh: make(chan request, 1),
 		abortCh: make(chan string, 1),
-		reqs:    make(chan request, 64),
+		reqs:    make(chan request, 8),
 		stop:    make(chan struct{}),
 		pings:   map[string][]pendingPing{},
 	}
