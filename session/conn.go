@@ -230,18 +230,27 @@ func (c *Conn) closeDrained() {
 	}
 }
 
-// closeLocked is Close with c.mu held and the arguments checked.
-func (c *Conn) closeLocked(code int, reason string) {
+// stopPending ends what the socket is waiting for before it is open: the
+// dial (failing with why) or the backoff before the next dial. It stops
+// reconnecting; c.mu must be held.
+func (c *Conn) stopPending(why string) {
 	c.userClosed = true
 	c.manual = false
 	switch c.state {
 	case StateConnecting:
 		if c.cur != nil {
-			c.cur.why = "closed while connecting"
+			c.cur.why = why
 			c.cur.cancel()
 		}
 	case StateWaiting:
 		c.wakeRun()
+	}
+}
+
+// closeLocked is Close with c.mu held and the arguments checked.
+func (c *Conn) closeLocked(code int, reason string) {
+	c.stopPending("closed while connecting")
+	switch c.state {
 	case StateOpen:
 		c.setState(StateClosing, Event{Initiator: InitiatorLocal, Code: code, Reason: reason})
 		c.dropQueue("socket is closing")
@@ -254,17 +263,8 @@ func (c *Conn) closeLocked(code int, reason string) {
 func (c *Conn) Abort() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.userClosed = true
-	c.manual = false
-	switch c.state {
-	case StateConnecting:
-		if c.cur != nil {
-			c.cur.why = "aborted while connecting"
-			c.cur.cancel()
-		}
-	case StateWaiting:
-		c.wakeRun()
-	case StateOpen, StateClosing:
+	c.stopPending("aborted while connecting")
+	if c.state == StateOpen || c.state == StateClosing {
 		c.cur.request(request{kind: reqAbort})
 	}
 }

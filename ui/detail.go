@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/wsinspect/wsinspect/session"
@@ -84,20 +83,7 @@ func (p detailPane) Update(msg tea.Msg) (detailPane, tea.Cmd) {
 	page := max(p.height-2, 1)
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, k.Up):
-			p.offset--
-		case key.Matches(msg, k.Down):
-			p.offset++
-		case key.Matches(msg, k.PageUp):
-			p.offset -= page
-		case key.Matches(msg, k.PageDown):
-			p.offset += page
-		case key.Matches(msg, k.Top):
-			p.offset = 0
-		case key.Matches(msg, k.Bottom):
-			p.offset = len(p.lines)
-		}
+		p.offset = scrollKey(msg, k, p.offset, page, len(p.lines))
 	case tea.MouseWheelMsg:
 		if msg.Button == tea.MouseWheelUp {
 			p.offset -= 3

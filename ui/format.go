@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -196,4 +198,24 @@ func carrySGR(lines []string) []string {
 		lines[i] = l
 	}
 	return lines
+}
+
+// scrollKey applies a movement key to a scroll offset: a line, a page, the
+// top or the end. The caller clamps the result to what there is to show.
+func scrollKey(msg tea.KeyPressMsg, k *KeyMap, offset, page, end int) int {
+	switch {
+	case key.Matches(msg, k.Up):
+		return offset - 1
+	case key.Matches(msg, k.Down):
+		return offset + 1
+	case key.Matches(msg, k.PageUp):
+		return offset - page
+	case key.Matches(msg, k.PageDown):
+		return offset + page
+	case key.Matches(msg, k.Top):
+		return 0
+	case key.Matches(msg, k.Bottom):
+		return end
+	}
+	return offset
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -67,20 +66,7 @@ func (p timelinePane) Update(msg tea.Msg) (timelinePane, tea.Cmd) {
 	}
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, k.Up):
-			p.offset--
-		case key.Matches(msg, k.Down):
-			p.offset++
-		case key.Matches(msg, k.PageUp):
-			p.offset -= page
-		case key.Matches(msg, k.PageDown):
-			p.offset += page
-		case key.Matches(msg, k.Top):
-			p.offset = 0
-		case key.Matches(msg, k.Bottom):
-			p.offset = n
-		}
+		p.offset = scrollKey(msg, k, p.offset, page, n)
 	case tea.MouseWheelMsg:
 		if msg.Button == tea.MouseWheelUp {
 			p.offset -= 3
