@@ -425,13 +425,18 @@ func (a *attempt) afterRead(err error, startClose func(int, string)) {
 		a.eof = true
 		a.fmu.Unlock()
 		c.emit(Event{Type: EventEOF, Detail: "peer half-closed TCP (FIN) without a close frame"})
+		code, reason := 1000, ""
 		c.mu.Lock()
-		if c.state == StateOpen {
+		switch {
+		case c.state == StateOpen:
 			c.setState(StateClosing, Event{Initiator: InitiatorRemote, Detail: "peer half-closed TCP without a close frame"})
 			c.dropQueue("peer half-closed the connection")
+		case c.state == StateClosing && c.closingBy == InitiatorLocal && c.closingCode != 0:
+			// The user's close is on its way to this loop: send theirs.
+			code, reason = c.closingCode, c.closingReason
 		}
 		c.mu.Unlock()
-		startClose(1000, "")
+		startClose(code, reason)
 	case closeOut != nil && !userClose:
 		// The library sent a close of its own (e.g. 1009 message too big;
 		// the tap reported closing): wait for the peer's answer like any

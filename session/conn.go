@@ -33,9 +33,12 @@ type Conn struct {
 	done       chan struct{}
 	runWake    chan struct{} // wakes a waiting reconnect
 	lastFinal  State
-	lastClosed Event    // the last closed event, repeated when a reconnect is stopped
-	closingBy  string   // initiator of the current closing state
-	drain      *request // close once the backlog is written (CloseWhenSent)
+	lastClosed Event  // the last closed event, repeated when a reconnect is stopped
+	closingBy  string // initiator of the current closing state
+	// closingCode and closingReason are what the closing state asked for.
+	closingCode   int
+	closingReason string
+	drain         *request // close once the backlog is written (CloseWhenSent)
 }
 
 // outMsg is a message the user sent that has not been written yet.
@@ -96,6 +99,7 @@ func (c *Conn) setState(to State, ev Event) {
 	switch to {
 	case StateClosing:
 		c.closingBy = ev.Initiator
+		c.closingCode, c.closingReason = ev.Code, ev.Reason
 	case StateClosed:
 		c.lastClosed = ev
 	}
