@@ -95,7 +95,7 @@ func (c *cli) demoCmd() *cobra.Command {
 			}
 			defer d.stop()
 			origin := originOf(d.lab.URL("/"))
-			return c.runTUI(d.m, d.rec, "demo", origin, "/echo  or  "+d.lab.URL("/slow?delay=5s"))
+			return c.runTUI(d.m, d.rec, "demo", origin, "/echo  or  "+d.lab.URL("/slow?delay=5s"), nil)
 		},
 	}
 }

@@ -160,3 +160,44 @@ func splitWords(s string) ([]string, error) {
 	}
 	return words, nil
 }
+
+// connArgs keeps the per-socket flags of a command line (and their values),
+// dropping URLs and the flags of the program itself, so that "URL" plus
+// these words opens the same socket again from the new-connection prompt.
+func connArgs(args []string) []string {
+	var f connFlags
+	fs := pflag.NewFlagSet("conn", pflag.ContinueOnError)
+	f.register(fs)
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		var fl *pflag.Flag
+		switch {
+		case strings.HasPrefix(a, "--"):
+			name, _, _ := strings.Cut(a[2:], "=")
+			fl = fs.Lookup(name)
+		case strings.HasPrefix(a, "-") && len(a) == 2:
+			fl = fs.ShorthandLookup(a[1:])
+		}
+		if fl == nil {
+			continue
+		}
+		out = append(out, quoteWord(a))
+		if fl.NoOptDefVal == "" && !strings.Contains(a, "=") && i+1 < len(args) {
+			i++
+			out = append(out, quoteWord(args[i]))
+		}
+	}
+	return out
+}
+
+// quoteWord quotes a word for splitWords when it holds spaces or quotes.
+func quoteWord(w string) string {
+	if w != "" && !strings.ContainsAny(w, " \t\"'\\") {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+}

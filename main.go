@@ -149,7 +149,12 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		origin, hint = originOf(args[0]), args[0]
 	}
-	return c.runTUI(m, rec, "", origin, hint)
+	var recent []string
+	flags := strings.Join(connArgs(c.args), " ")
+	for _, u := range args {
+		recent = append(recent, strings.TrimSpace(quoteWord(u)+" "+flags))
+	}
+	return c.runTUI(m, rec, "", origin, hint, recent)
 }
 
 // isURLError reports whether options failed on the URL alone.

@@ -250,3 +250,18 @@ func TestControllerBarePath(t *testing.T) {
 		t.Fatalf("opened %v", urls)
 	}
 }
+
+// TestConnArgs: the per-socket flags of a command line, quoted so that the
+// new-connection prompt parses them back to the same options.
+func TestConnArgs(t *testing.T) {
+	args := []string{"--json", "-s", "chat", "ws://127.0.0.1:1/x", "-H", "X-A: b c", "--theme", "dark", "--reconnect", "--close-timeout=2s", "-n"}
+	got := connArgs(args)
+	want := []string{"-s", "chat", "-H", "'X-A: b c'", "--reconnect", "--close-timeout=2s", "-n"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	o, err := parseSpec("ws://127.0.0.1:1/x "+strings.Join(got, " "), connFlags{})
+	if err != nil || o.Header.Get("X-A") != "b c" || !o.Reconnect || !o.Insecure || o.Subprotocols[0] != "chat" || o.CloseTimeout.String() != "2s" {
+		t.Fatalf("%+v %v", o, err)
+	}
+}

@@ -59,7 +59,8 @@ func (c *cli) uiOptions(title string) (ui.Options, error) {
 // what is still open and records the rest of the events.
 // origin is where a bare "/path" typed in the new-connection prompt goes,
 // e.g. "ws://127.0.0.1:8765", and hint the example the prompt shows.
-func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint string) error {
+// recent are "URL [flags]" lines to offer again in later runs.
+func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint string, recent []string) error {
 	opts, err := c.uiOptions(title)
 	if err != nil {
 		m.Shutdown()
@@ -73,6 +74,9 @@ func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint strin
 		if dir, err := history.DefaultDir(); err == nil {
 			if st, err := history.OpenStore(dir); err == nil {
 				st.KeepSecrets = c.keepSecrets
+				for _, line := range recent {
+					_ = st.AddRecentURL(line)
+				}
 				opts.Store = st
 			}
 		}
