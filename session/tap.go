@@ -277,8 +277,10 @@ type tapConn struct {
 
 // orderWindow bounds how long the reader holds an event for a write in
 // flight: a write blocked longer than this has not reached the peer, so
-// nothing arriving can be its answer.
-const orderWindow = 5 * time.Millisecond
+// nothing arriving can be its answer. It is generous because a loaded
+// machine can deschedule the writer between its syscall and its report;
+// it costs nothing unless a write is that slow, and then once per write.
+const orderWindow = 50 * time.Millisecond
 
 // waitOutbound holds the reader while a frame-completing write that began
 // less than orderWindow ago has not been reported yet.
@@ -293,20 +295,23 @@ func (t *tapConn) waitOutbound() {
 	}
 }
 
-// completesFrame reports whether writing b finishes a frame: the one in
-// progress, or the one b starts.
-func (p *frameParser) completesFrame(b []byte) bool {
+// frameEnd reports where in b the frame being written ends: the one in
+// progress, or the one b starts. It only looks; feed moves the parser.
+func (p *frameParser) frameEnd(b []byte) (int, bool) {
 	if p.phase != phaseFrames {
-		return false
+		return 0, false
 	}
 	if !p.inHeader {
-		return p.remain <= int64(len(b))
+		if p.remain <= int64(len(b)) {
+			return int(p.remain), true
+		}
+		return 0, false
 	}
 	var h [14]byte
 	n := copy(h[:], p.hdr[:p.hlen])
 	n += copy(h[n:], b)
 	if n < 2 {
-		return false
+		return 0, false
 	}
 	ext := 0
 	switch h[1] & 0x7f {
@@ -320,7 +325,7 @@ func (p *frameParser) completesFrame(b []byte) bool {
 		hl += 4
 	}
 	if n < hl {
-		return false
+		return 0, false
 	}
 	var length int64
 	switch ext {
@@ -331,7 +336,11 @@ func (p *frameParser) completesFrame(b []byte) bool {
 	case 8:
 		length = int64(binary.BigEndian.Uint64(h[2:10]) & (1<<63 - 1))
 	}
-	return int64(hl-p.hlen)+length <= int64(len(b))
+	end := int64(hl-p.hlen) + length
+	if end <= int64(len(b)) {
+		return int(end), true
+	}
+	return 0, false
 }
 
 // injected is a control frame waiting for a frame boundary on the wire.
@@ -363,7 +372,7 @@ func (t *tapConn) Write(b []byte) (int, error) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	if len(t.pending) == 0 {
-		if t.out.completesFrame(b) {
+		if _, ends := t.out.frameEnd(b); ends {
 			t.finishing.Store(time.Now().UnixNano())
 			defer t.finishing.Store(0)
 		}
@@ -371,16 +380,27 @@ func (t *tapConn) Write(b []byte) (int, error) {
 		t.out.feed(b[:n])
 		return n, err
 	}
+	// An injected frame waits: write up to the end of the current frame,
+	// then it, then the rest. Bytes are shown to the parser only once
+	// written, so a frame is never reported before it went out.
 	written := 0
 	for written < len(b) {
-		n, boundary := t.out.advance(b[written:])
-		m, err := t.Conn.Write(b[written : written+n])
+		rest := b[written:]
+		n, ends := t.out.frameEnd(rest)
+		if !ends {
+			n = len(rest)
+		} else {
+			t.finishing.Store(time.Now().UnixNano())
+		}
+		m, err := t.Conn.Write(rest[:n])
+		t.out.feed(rest[:m])
+		t.finishing.Store(0)
 		written += m
 		if err != nil {
 			t.failPending(err)
 			return written, err
 		}
-		if boundary {
+		if ends {
 			t.flushPending()
 		}
 	}
