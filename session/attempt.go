@@ -28,13 +28,11 @@ type attempt struct {
 	raw net.Conn // the TCP connection under the library (and TLS), to force it closed
 	eof bool     // the peer half-closed TCP without a close frame
 
-	// Requests to the serve loop. A close and an abort have a slot each,
-	// so pings can never crowd them out; a second close while one is
-	// pending is the same close.
+	// Requests to the serve loop: a close and an abort have a slot each; a
+	// second close while one is pending is the same close. (Pings go in
+	// order through the socket's queue and the write loop.)
 	closeCh chan request
 	abortCh chan string
-	reqs    chan request // pings
-	ended   bool         // under c.mu: the serve loop is over, pings are refused
 	pingWG  sync.WaitGroup
 	stop    chan struct{} // closed to stop the write loop
 
@@ -99,7 +97,6 @@ func newAttempt(c *Conn, ctx context.Context, cancel context.CancelFunc) *attemp
 		c: c, ctx: ctx, cancel: cancel,
 		closeCh: make(chan request, 1),
 		abortCh: make(chan string, 1),
-		reqs:    make(chan request, 8),
 		stop:    make(chan struct{}),
 		pings:   map[string][]pendingPing{},
 	}
@@ -117,16 +114,6 @@ func (a *attempt) request(r request) {
 		select {
 		case a.abortCh <- r.why:
 		default:
-		}
-	case reqPing:
-		if a.ended {
-			a.c.emit(Event{Type: EventError, ID: r.id, Error: "ping not sent: the connection has ended"})
-			return
-		}
-		select {
-		case a.reqs <- r:
-		default:
-			a.c.emit(Event{Type: EventError, ID: r.id, Error: "ping not sent: too many pings pending"})
 		}
 	}
 }
@@ -321,8 +308,6 @@ func (a *attempt) serve(ws *websocket.Conn) {
 		case <-shutdown:
 			shutdown = nil
 			abort("shut down: TCP dropped")
-		case r := <-a.reqs:
-			a.goPing(r.id, r.data)
 		case <-pingTick:
 			if c.State() != StateOpen {
 				continue // no keepalive during a close handshake
@@ -357,18 +342,6 @@ func (a *attempt) serve(ws *websocket.Conn) {
 	close(a.stop)
 	<-writeDone
 	a.pingWG.Wait()
-	c.mu.Lock()
-	a.ended = true
-	c.mu.Unlock()
-	for {
-		select {
-		case r := <-a.reqs:
-			c.emit(Event{Type: EventError, ID: r.id, Error: "ping not sent: the connection has ended"})
-			continue
-		default:
-		}
-		break
-	}
 	a.reportDiscarded()
 	if a.tap != nil {
 		a.tap.wmu.Lock()
@@ -663,7 +636,11 @@ func (a *attempt) writeLoop(done chan<- struct{}) {
 		c.mu.Unlock()
 
 		if m.opcode == "ping" {
-			a.ping(m.id, m.data)
+			if a.tap != nil {
+				a.ping(m.id, m.data) // written between the messages around it
+			} else {
+				a.goPing(m.id, m.data) // the library's Ping waits for its pong
+			}
 			c.mu.Lock()
 			c.closeDrained()
 			c.mu.Unlock()

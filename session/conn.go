@@ -307,8 +307,8 @@ func (c *Conn) Reconnect() {
 }
 
 // Ping sends a ping with payload (at most 125 bytes) and returns its id; the
-// pong, when it comes, is a frame event with rtt_ms. While connecting it is
-// queued with the messages and sent on open.
+// pong, when it comes, is a frame event with rtt_ms. It is queued in order
+// with the messages (while connecting, sent on open).
 func (c *Conn) Ping(payload []byte) uint64 {
 	id := c.m.nextID.Add(1)
 	c.mu.Lock()
@@ -319,10 +319,9 @@ func (c *Conn) Ping(payload []byte) uint64 {
 	}
 	payload = append([]byte{}, payload...)
 	switch c.state {
-	case StateOpen:
-		c.cur.request(request{kind: reqPing, id: id, data: payload})
-	case StateConnecting, StateWaiting:
-		// Queued in order with messages, sent on open like them.
+	case StateOpen, StateConnecting, StateWaiting:
+		// In order with the messages around it: a script's ping goes out
+		// after what was sent before it, and before a close that follows.
 		c.enqueue(outMsg{id: id, opcode: "ping", data: payload})
 	default:
 		c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping not sent: socket is %s", c.state)})
@@ -444,13 +443,10 @@ type request struct {
 	kind   int
 	code   int
 	reason string
-	id     uint64
-	data   []byte
 	why    string
 }
 
 const (
 	reqClose = iota
 	reqAbort
-	reqPing
 )

@@ -391,8 +391,17 @@ func TestBackoffBounds(t *testing.T) {
 // the first code asked for.
 func TestCloseWhenSent(t *testing.T) {
 	s := startLab(t, lab.Options{})
+	for _, path := range []string{"/slow?delay=200ms", "/echo"} {
+		t.Run(path, func(t *testing.T) { closeWhenSent(t, s.URL(path), path == "/echo") })
+	}
+}
+
+func closeWhenSent(t *testing.T, url string, waitOpen bool) {
 	r := newRecorder(t)
-	c := r.m.Open(Options{URL: s.URL("/slow?delay=200ms")})
+	c := r.m.Open(Options{URL: url})
+	if waitOpen {
+		r.waitState(1, StateOpen) // an open socket keeps the order too
+	}
 	msg := c.Send("text", []byte("first"))
 	ping := c.Ping([]byte("last"))
 	c.CloseWhenSent(4000, "script done")

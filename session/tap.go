@@ -371,6 +371,9 @@ func (t *tapConn) Read(b []byte) (int, error) {
 func (t *tapConn) Write(b []byte) (int, error) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
+	if len(t.pending) > 0 && t.out.atBoundary() {
+		t.flushPending() // a waiting control frame goes before a new frame
+	}
 	if len(t.pending) == 0 {
 		if _, ends := t.out.frameEnd(b); ends {
 			t.finishing.Store(time.Now().UnixNano())
