@@ -633,6 +633,7 @@ func (a *attempt) writeLoop(done chan<- struct{}) {
 		m := c.queue[0]
 		c.queue[0] = outMsg{}
 		c.queue = c.queue[1:]
+		c.writing = true // a graceful close waits for it
 		c.mu.Unlock()
 
 		if m.opcode == "ping" {
@@ -642,6 +643,7 @@ func (a *attempt) writeLoop(done chan<- struct{}) {
 				a.goPing(m.id, m.data) // the library's Ping waits for its pong
 			}
 			c.mu.Lock()
+			c.writing = false
 			c.closeDrained()
 			c.mu.Unlock()
 			continue
@@ -659,6 +661,7 @@ func (a *attempt) writeLoop(done chan<- struct{}) {
 		a.writing = nil
 		a.fmu.Unlock()
 		c.mu.Lock()
+		c.writing = false
 		switch {
 		case unreported && err != nil:
 			c.emit(Event{Type: EventDropped, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Reason: "write failed: " + shortErr(err)})

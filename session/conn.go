@@ -24,6 +24,7 @@ type Conn struct {
 	mu         sync.Mutex
 	state      State
 	queue      []outMsg // not yet written: queued while not open, backlog while open
+	writing    bool     // the write loop has taken a message from queue and not finished it
 	wake       chan struct{}
 	userClosed bool // the user closed or aborted: do not reconnect
 	manual     bool // the user asked to reconnect now
@@ -220,16 +221,17 @@ func (c *Conn) CloseWhenSent(code int, reason string) error {
 		c.drain = &request{kind: reqClose, code: code, reason: reason}
 	}
 	code, reason = c.drain.code, c.drain.reason
-	if c.state == StateWaiting || c.state == StateOpen && len(c.queue) == 0 {
+	if c.state == StateWaiting {
 		c.closeLocked(code, reason)
 	}
+	c.closeDrained()
 	return nil
 }
 
 // closeDrained closes a socket whose backlog has been written when a
 // CloseWhenSent asked for it; c.mu must be held.
 func (c *Conn) closeDrained() {
-	if c.drain != nil && len(c.queue) == 0 && c.state == StateOpen {
+	if c.drain != nil && len(c.queue) == 0 && !c.writing && c.state == StateOpen {
 		c.closeLocked(c.drain.code, c.drain.reason)
 	}
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"net/http"
 	"strings"
 	"testing"
@@ -506,4 +507,31 @@ func TestReplyAfterItsCause(t *testing.T) {
 	}
 	c.Close(1000, "")
 	r.waitEnd(c)
+}
+
+// TestCloseWhenSentInFlight: a graceful close asked for while the write loop
+// holds the last message (taken from the queue, not yet written) waits for
+// it; the close frame must not overtake it. The window is narrow, so this is
+// a stress of it (it caught the bug only under load), not a proof.
+func TestCloseWhenSentInFlight(t *testing.T) {
+	s := startLab(t, lab.Options{})
+	r := newRecorder(t)
+	for i := range 60 {
+		c := r.m.Open(Options{URL: s.URL("/echo")})
+		r.waitState(c.ID(), StateOpen)
+		id := c.Send("text", []byte(fmt.Sprintf("last %d", i)))
+		// Vary the gap so that some rounds ask while the message is in
+		// the write loop's hands.
+		for range i % 30 {
+			runtime.Gosched()
+		}
+		time.Sleep(time.Duration(i%7) * 10 * time.Microsecond)
+		c.CloseWhenSent(1000, "")
+		r.waitEnd(c)
+		for _, ev := range r.of(c.ID()) {
+			if ev.Type == EventDropped && ev.ID == id {
+				t.Fatalf("round %d: the last message was dropped: %s", i, ev.Reason)
+			}
+		}
+	}
 }
