@@ -3,8 +3,8 @@ package session
 import (
 	"fmt"
 	"net"
-	"runtime"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
