@@ -118,6 +118,11 @@ func parseSlash(line string) (Command, error) {
 		if trimmed == "" {
 			return Command{}, errors.New("/json needs a JSON value, e.g. /json {\"op\":\"sub\"}")
 		}
+		if !utf8.ValidString(trimmed) {
+			// encoding/json accepts invalid UTF-8 in strings; a text
+			// message may not carry it.
+			return Command{}, errors.New("/json: not valid UTF-8")
+		}
 		if err := validJSON(trimmed); err != nil {
 			return Command{}, fmt.Errorf("/json: %w", err)
 		}

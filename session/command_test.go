@@ -27,6 +27,7 @@ func TestParseCommand(t *testing.T) {
 		{in: `/json {"op":}`, wantErr: "invalid JSON at byte"},
 		{in: `/json {} {}`, wantErr: "more than one value"},
 		{in: "/json", wantErr: "needs a JSON value"},
+		{in: "/json {\"\xe1\":1}", wantErr: "not valid UTF-8"},
 		{in: "/ping", want: Command{Kind: CmdPing, Data: []byte{}}},
 		{in: "/ping hb", want: Command{Kind: CmdPing, Data: []byte("hb")}},
 		{in: "/ping " + strings.Repeat("x", 126), wantErr: "at most 125"},
