@@ -182,8 +182,13 @@ func (m *Model) copyPayload() tea.Cmd {
 
 // paneKey gives a key to the focused pane.
 func (m *Model) paneKey(msg tea.KeyPressMsg) tea.Cmd {
+	return m.updatePane(m.focus, msg)
+}
+
+// updatePane hands msg to pane p.
+func (m *Model) updatePane(p pane, msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
-	switch m.focus {
+	switch p {
 	case paneConnections:
 		m.conns, cmd = m.conns.Update(msg)
 	case paneLog:
@@ -215,18 +220,7 @@ func (m *Model) handleWheel(msg tea.MouseWheelMsg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	var cmd tea.Cmd
-	switch p {
-	case paneConnections:
-		m.conns, cmd = m.conns.Update(msg)
-	case paneLog:
-		m.log, cmd = m.log.Update(msg)
-	case paneDetail:
-		m.detail, cmd = m.detail.Update(msg)
-	case paneTimeline:
-		m.timeline, cmd = m.timeline.Update(msg)
-	}
-	return cmd
+	return m.updatePane(p, msg)
 }
 
 // handleClick focuses the pane under the pointer and selects the row.
