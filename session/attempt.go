@@ -37,17 +37,14 @@ type attempt struct {
 	stop    chan struct{} // closed to stop the write loop
 
 	// Facts gathered by the tap and the loops; guarded by fmu.
-	fmu         sync.Mutex
-	closeIn     *closeFrame // the peer's close frame
-	closeOut    *closeFrame // our close frame (sent by us or by the library)
-	userClose   bool        // the close was asked for (by the user, or by us for 1007)
-	frameCounts []int       // data frames per complete inbound message, oldest first
-	frames      int         // data frames of the inbound message in progress
-	lastInLen   int64       // length of the last inbound data frame header
-	pings       map[string][]pendingPing
-	closeWhy    string  // why we closed, for the closed event's detail
-	opened      bool    // the socket is open: frame events may be reported
-	early       []Event // frames that arrived with the upgrade response, held until open
+	fmu       sync.Mutex
+	closeIn   *closeFrame // the peer's close frame
+	closeOut  *closeFrame // our close frame (sent by us or by the library)
+	userClose bool        // the close was asked for (by the user, or by us for 1007)
+	pings     map[string][]pendingPing
+	closeWhy  string  // why we closed, for the closed event's detail
+	opened    bool    // the socket is open: frame events may be reported
+	early     []Event // frames that arrived with the upgrade response, held until open
 
 	// Messages the library may discard: during a close we start, it reads
 	// and drops data messages until the peer's close frame. The tap counts
@@ -572,20 +569,12 @@ func (a *attempt) readLoop(done chan<- error) {
 		typ, data, err := a.ws.Read(context.Background())
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
-				// The refused message was consumed, not lost to a close.
-				a.fmu.Lock()
-				a.readSeq++
-				a.trimCaptured()
-				a.fmu.Unlock()
+				a.consumed() // the refused message was read, not lost to a close
 			}
 			done <- err
 			return
 		}
-		a.fmu.Lock()
-		a.readSeq++
-		a.trimCaptured()
-		a.fmu.Unlock()
-		frames := a.popFrameCount()
+		frames := a.consumed()
 		op := "binary"
 		if typ == websocket.MessageText {
 			op = "text"

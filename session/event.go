@@ -93,13 +93,6 @@ type Event struct {
 	Frames int    // message in: how many data frames carried it (wire tap on); 0 = unknown
 	Auto   bool   // frame: sent automatically by the library (pong reply, close reply)
 	RTTMS  float64
-	Wire   bool // frame: a data frame reported only in wire mode
-}
-
-// State returns a copy of e with the given state fields; it is a small helper
-// for building state events.
-func stateEvent(conn int, from, to State) Event {
-	return Event{Time: time.Now(), Conn: conn, Type: EventState, From: from, To: to}
 }
 
 // IsControl reports whether the opcode name is a control frame.

@@ -174,9 +174,6 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if e.Type == EventFrame && e.Opcode == "close" && e.Len >= 2 {
 		e.Data = nil
 	}
-	if e.Type == EventFrame && !IsControl(e.Opcode) {
-		e.Wire = true
-	}
 	return nil
 }
 

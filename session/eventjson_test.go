@@ -26,7 +26,7 @@ func TestEventJSONRoundTrip(t *testing.T) {
 		{Type: EventFrame, Dir: DirOut, Opcode: "pong", Fin: true, Masked: true, Len: 3, Data: []byte("hb1"), Auto: true},
 		{Type: EventFrame, Dir: DirIn, Opcode: "pong", Fin: true, Len: 1, Data: []byte("x"), ID: 9, RTTMS: 1.5},
 		{Type: EventFrame, Dir: DirIn, Opcode: "close", Fin: true, Len: 5, Code: 4001, Reason: "bye"},
-		{Type: EventFrame, Dir: DirIn, Opcode: "continuation", Len: 1000, RSV1: true, Wire: true},
+		{Type: EventFrame, Dir: DirIn, Opcode: "continuation", Len: 1000, RSV1: true},
 		{Type: EventQueued, Dir: DirOut, ID: 3, Opcode: "text", Len: 2, Data: []byte("hi")},
 		{Type: EventDropped, Dir: DirOut, ID: 4, Opcode: "text", Len: 2, Reason: "socket is closed"},
 		{Type: EventEOF, Detail: "peer half-closed TCP (FIN) without a close frame"},

@@ -51,13 +51,7 @@ func (a *attempt) onFrameIn(f *frameInfo) {
 	now := time.Now()
 	if f.opcode < 0x8 {
 		a.fmu.Lock()
-		a.frames++
-		a.lastInLen = f.length
 		a.captureFrame(f, now)
-		if f.fin {
-			a.frameCounts = append(a.frameCounts, a.frames)
-			a.frames = 0
-		}
 		a.fmu.Unlock()
 		if c.opts.Wire {
 			if ev := frameEvent(DirIn, f, now); !a.holdEarly(ev) {
@@ -158,7 +152,7 @@ func (a *attempt) messageWritten(now time.Time) {
 func frameEvent(dir string, f *frameInfo, now time.Time) Event {
 	ev := Event{
 		Time: now, Type: EventFrame, Dir: dir, Opcode: opcodeName(f.opcode),
-		Fin: f.fin, RSV1: f.rsv1, Masked: f.masked, Len: int(f.length), Wire: f.opcode < 0x8,
+		Fin: f.fin, RSV1: f.rsv1, Masked: f.masked, Len: int(f.length),
 	}
 	if f.opcode == opClose {
 		switch {
@@ -174,21 +168,6 @@ func frameEvent(dir string, f *frameInfo, now time.Time) Event {
 		ev.Data = append([]byte(nil), f.payload...)
 	}
 	return ev
-}
-
-// popFrameCount is how many data frames carried the message just read.
-func (a *attempt) popFrameCount() int {
-	a.fmu.Lock()
-	defer a.fmu.Unlock()
-	if len(a.frameCounts) == 0 {
-		return 0
-	}
-	n := a.frameCounts[0]
-	a.frameCounts = a.frameCounts[1:]
-	if len(a.frameCounts) == 0 {
-		a.frameCounts = a.frameCounts[:0:0]
-	}
-	return n
 }
 
 // ping writes a ping frame with payload between the library's frames and
@@ -278,9 +257,6 @@ func (a *attempt) pingPending(id uint64) bool {
 	return false
 }
 
-// validText reports whether a text payload may be shown as text.
-func validText(b []byte) bool { return utf8.Valid(b) }
-
 // keepClosingMessages lets the tap keep messages of any size allowed: from
 // now on the library may read messages during its close handshake and drop
 // them, and the tap's copy is all that is left.
@@ -290,21 +266,31 @@ func (a *attempt) keepClosingMessages(int) {
 	}
 }
 
-// trimCaptured forgets the kept copies of messages the read loop has
-// returned; a.fmu must be held.
-func (a *attempt) trimCaptured() {
-	n := 0
+// consumed notes that the read loop got the next message and returns how
+// many data frames carried it (0 without the tap); the tap's copy of it is
+// no longer needed.
+func (a *attempt) consumed() int {
+	a.fmu.Lock()
+	defer a.fmu.Unlock()
+	a.readSeq++
+	frames, n := 0, 0
 	for n < len(a.captured) && a.captured[n].seq <= a.readSeq {
+		if a.captured[n].seq == a.readSeq {
+			frames = a.captured[n].frames
+		}
 		a.capturedBytes -= int64(len(a.captured[n].data))
 		n++
 	}
 	if n > 0 {
 		a.captured = append(a.captured[:0], a.captured[n:]...)
 	}
+	return frames
 }
 
-// captureFrame assembles inbound messages from the tap's frames while a
-// close runs, and counts every complete message; a.fmu must be held.
+// captureFrame assembles inbound messages from the tap's frames: how many
+// frames carried each, and a copy of it until the read loop has it (the
+// library may drop what it read ahead when our close starts); a.fmu must be
+// held.
 func (a *attempt) captureFrame(f *frameInfo, now time.Time) {
 	m := &a.capture
 	if f.opcode == opText || f.opcode == opBinary {

@@ -2,7 +2,6 @@ package session
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -239,10 +238,3 @@ func (w *prefixWriter) Write(p []byte) (int, error) {
 }
 
 var peerKinds = []string{"node-ws", "python-websockets"}
-
-// ctxT is a context bounded for one test step.
-func ctxT(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}

@@ -484,7 +484,7 @@ func TestSaveAndReuseMessage(t *testing.T) {
 
 func TestWireAndAllSockets(t *testing.T) {
 	m := twoSockets(t, &fakeController{})
-	wire := session.Event{Time: at(40), Conn: 1, Type: session.EventFrame, Dir: session.DirIn, Opcode: "continuation", Len: 4, Data: []byte("abcd"), Wire: true}
+	wire := session.Event{Time: at(40), Conn: 1, Type: session.EventFrame, Dir: session.DirIn, Opcode: "continuation", Len: 4, Data: []byte("abcd")}
 	m = feed(t, m, evMsg(2, 30, session.DirIn, "on two"), wire, evMsg(1, 41, session.DirIn, "on one"))
 	count := func(k entryKind) int {
 		n := 0
