@@ -33,9 +33,8 @@ type Conn struct {
 	running    bool
 	done       chan struct{}
 	runWake    chan struct{} // wakes a waiting reconnect
-	lastFinal  State
-	lastClosed Event  // the last closed event, repeated when a reconnect is stopped
-	closingBy  string // initiator of the current closing state
+	lastClosed Event         // the last closed event, repeated when a reconnect is stopped
+	closingBy  string        // initiator of the current closing state
 	// closingCode and closingReason are what the closing state asked for.
 	closingCode   int
 	closingReason string
@@ -103,9 +102,6 @@ func (c *Conn) setState(to State, ev Event) {
 		c.closingCode, c.closingReason = ev.Code, ev.Reason
 	case StateClosed:
 		c.lastClosed = ev
-	}
-	if to.Final() {
-		c.lastFinal = to
 	}
 	c.emit(ev)
 }
@@ -366,6 +362,7 @@ func (c *Conn) nextAttempt() bool {
 	case <-c.runWake: // a wake meant for an earlier wait
 	default:
 	}
+	ended := c.state // closed or failed: how the last attempt ended
 	c.setState(StateWaiting, Event{Attempt: max(c.attemptN, 1), DelayMS: delay.Milliseconds()})
 	c.mu.Unlock()
 
@@ -381,7 +378,7 @@ func (c *Conn) nextAttempt() bool {
 	if c.userClosed || c.m.ctx.Err() != nil {
 		ev := Event{Error: "reconnect stopped by the user"}
 		final := StateFailed
-		if c.lastFinal == StateClosed {
+		if ended == StateClosed {
 			final = StateClosed
 			ev = c.lastClosed
 			ev.Time = time.Time{}
