@@ -31,10 +31,9 @@ type Manager struct {
 	wg     sync.WaitGroup
 	nextID atomic.Uint64
 
-	mu     sync.Mutex
-	conns  []*Conn
-	closed bool
-	shut   atomic.Bool // Shutdown has begun: nothing may start again
+	mu    sync.Mutex
+	conns []*Conn
+	shut  atomic.Bool // Shutdown has begun: nothing may start again
 }
 
 // NewManager starts a Manager; call Shutdown to end it.
@@ -73,7 +72,7 @@ func (m *Manager) Open(opts Options) *Conn {
 		wake: make(chan struct{}, 1), runWake: make(chan struct{}, 1),
 	}
 	m.conns = append(m.conns, c)
-	if m.closed {
+	if m.shut.Load() {
 		c.err = errors.New("shut down")
 	}
 	c.mu.Lock()
@@ -201,9 +200,6 @@ func (m *Manager) Ended() bool {
 // event. The consumer must keep reading until then.
 func (m *Manager) Shutdown() {
 	m.shut.Store(true)
-	m.mu.Lock()
-	m.closed = true
-	m.mu.Unlock()
 	m.AbortAll()
 	m.cancel()
 	m.wg.Wait()
