@@ -12,6 +12,14 @@ import (
 	"github.com/wsinspect/wsinspect/session"
 )
 
+// defaultConnFlags are the command line's defaults.
+var defaultConnFlags = connFlags{
+	connectTimeout: session.DefaultConnectTimeout,
+	closeTimeout:   session.DefaultCloseTimeout,
+	maxMessage:     session.DefaultMaxMessage,
+	queueLimit:     session.DefaultQueueLimit,
+}
+
 // connFlags are the per-socket options, as flags. The same set parses the
 // command line and the "URL [flags]" typed into the TUI's new-connection
 // prompt, so both accept exactly the same words.
@@ -37,31 +45,33 @@ type connFlags struct {
 	noTap          bool
 }
 
-// register adds the flags to fs. Names follow wscat where it has one
-// (-H, -s, -o, --auth, -n, --ca, --cert, --key, --proxy).
-func (f *connFlags) register(fs *pflag.FlagSet) {
-	fs.StringArrayVarP(&f.headers, "header", "H", nil, `request header "Name: value" (repeatable)`)
-	fs.StringArrayVarP(&f.subprotocols, "subprotocol", "s", nil, "offer this subprotocol (repeatable)")
-	fs.StringVarP(&f.origin, "origin", "o", "", "Origin header")
-	fs.StringVar(&f.auth, "auth", "", `HTTP Basic auth "user:password" (default: the URL's userinfo)`)
-	fs.BoolVarP(&f.insecure, "insecure", "n", false, "do not verify the server's TLS certificate")
-	fs.BoolVar(&f.insecure, "no-check", false, "same as --insecure (wscat's name)")
-	fs.StringVar(&f.ca, "ca", "", "trust the CA certificates in this PEM file (wss)")
-	fs.StringVar(&f.cert, "cert", "", "client certificate PEM file (wss)")
-	fs.StringVar(&f.key, "key", "", "client private key PEM file (wss)")
-	fs.StringVar(&f.proxy, "proxy", "", "HTTP proxy URL (default: HTTP_PROXY/HTTPS_PROXY/NO_PROXY)")
-	fs.BoolVar(&f.compress, "compress", false, "offer permessage-deflate compression")
-	fs.DurationVar(&f.connectTimeout, "connect-timeout", session.DefaultConnectTimeout, "give up a dial/upgrade after this long")
-	fs.DurationVar(&f.closeTimeout, "close-timeout", session.DefaultCloseTimeout, "drop TCP when the peer has not answered our close frame by then (at most 5s)")
-	fs.DurationVar(&f.pingInterval, "ping-interval", 0, "send a keepalive ping this often (0: off)")
-	fs.DurationVar(&f.pingTimeout, "ping-timeout", 0, "report a ping without pong after this long (default: the ping interval, or 10s)")
-	fs.BoolVar(&f.pingClose, "ping-timeout-close", false, "drop the connection when a keepalive ping times out")
-	fs.BoolVar(&f.reconnect, "reconnect", false, "reconnect with exponential backoff (0.5s to 30s, full jitter) unless closed by you")
-	fs.IntVar(&f.reconnectMax, "reconnect-max", 0, "give up after this many reconnect attempts in a row (0: never)")
-	fs.Int64Var(&f.maxMessage, "max-message", session.DefaultMaxMessage, "largest incoming message in bytes; larger closes with 1009")
-	fs.IntVar(&f.queueLimit, "queue-limit", session.DefaultQueueLimit, "most messages waiting to be written per socket; more are dropped")
-	fs.BoolVar(&f.wire, "wire", false, "report every data frame (fin, rsv1, length), not only control frames")
-	fs.BoolVar(&f.noTap, "no-tap", false, "turn the wire tap off (frames then come only from ping/pong hooks)")
+// register adds the flags to fs, with the values of def as their defaults
+// (pflag writes a flag's default into its target when it is defined). Names
+// follow wscat where it has one (-H, -s, -o, --auth, -n, --ca, --cert,
+// --key, --proxy).
+func (f *connFlags) register(fs *pflag.FlagSet, def connFlags) {
+	fs.StringArrayVarP(&f.headers, "header", "H", def.headers, `request header "Name: value" (repeatable)`)
+	fs.StringArrayVarP(&f.subprotocols, "subprotocol", "s", def.subprotocols, "offer this subprotocol (repeatable)")
+	fs.StringVarP(&f.origin, "origin", "o", def.origin, "Origin header")
+	fs.StringVar(&f.auth, "auth", def.auth, `HTTP Basic auth "user:password" (default: the URL's userinfo)`)
+	fs.BoolVarP(&f.insecure, "insecure", "n", def.insecure, "do not verify the server's TLS certificate")
+	fs.BoolVar(&f.insecure, "no-check", def.insecure, "same as --insecure (wscat's name)")
+	fs.StringVar(&f.ca, "ca", def.ca, "trust the CA certificates in this PEM file (wss)")
+	fs.StringVar(&f.cert, "cert", def.cert, "client certificate PEM file (wss)")
+	fs.StringVar(&f.key, "key", def.key, "client private key PEM file (wss)")
+	fs.StringVar(&f.proxy, "proxy", def.proxy, "HTTP proxy URL (default: HTTP_PROXY/HTTPS_PROXY/NO_PROXY)")
+	fs.BoolVar(&f.compress, "compress", def.compress, "offer permessage-deflate compression")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", def.connectTimeout, "give up a dial/upgrade after this long")
+	fs.DurationVar(&f.closeTimeout, "close-timeout", def.closeTimeout, "drop TCP when the peer has not answered our close frame by then (at most 5s)")
+	fs.DurationVar(&f.pingInterval, "ping-interval", def.pingInterval, "send a keepalive ping this often (0: off)")
+	fs.DurationVar(&f.pingTimeout, "ping-timeout", def.pingTimeout, "report a ping without pong after this long (default: the ping interval, or 10s)")
+	fs.BoolVar(&f.pingClose, "ping-timeout-close", def.pingClose, "drop the connection when a keepalive ping times out")
+	fs.BoolVar(&f.reconnect, "reconnect", def.reconnect, "reconnect with exponential backoff (0.5s to 30s, full jitter) unless closed by you")
+	fs.IntVar(&f.reconnectMax, "reconnect-max", def.reconnectMax, "give up after this many reconnect attempts in a row (0: never)")
+	fs.Int64Var(&f.maxMessage, "max-message", def.maxMessage, "largest incoming message in bytes; larger closes with 1009")
+	fs.IntVar(&f.queueLimit, "queue-limit", def.queueLimit, "most messages waiting to be written per socket; more are dropped")
+	fs.BoolVar(&f.wire, "wire", def.wire, "report every data frame (fin, rsv1, length), not only control frames")
+	fs.BoolVar(&f.noTap, "no-tap", def.noTap, "turn the wire tap off (frames then come only from ping/pong hooks)")
 	_ = fs.MarkHidden("no-check")
 	_ = fs.MarkHidden("no-tap")
 }
@@ -103,12 +113,10 @@ func parseSpec(spec string, base connFlags) (session.Options, error) {
 	if err != nil {
 		return session.Options{}, err
 	}
-	f := base
-	f.headers = append([]string(nil), base.headers...)
-	f.subprotocols = append([]string(nil), base.subprotocols...)
+	var f connFlags
 	fs := pflag.NewFlagSet("connect", pflag.ContinueOnError)
 	fs.SetOutput(new(strings.Builder))
-	f.register(fs)
+	f.register(fs, base)
 	if err := fs.Parse(words); err != nil {
 		return session.Options{}, err
 	}
@@ -167,7 +175,7 @@ func splitWords(s string) ([]string, error) {
 func connArgs(args []string) []string {
 	var f connFlags
 	fs := pflag.NewFlagSet("conn", pflag.ContinueOnError)
-	f.register(fs)
+	f.register(fs, defaultConnFlags)
 	var out []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]

@@ -212,9 +212,13 @@ func TestSplitWords(t *testing.T) {
 	if _, err := splitWords(`"open`); err == nil {
 		t.Fatal("unclosed quote accepted")
 	}
-	o, err := parseSpec(`ws://127.0.0.1:1/x -s chat -H "X-A: 1" --reconnect`, connFlags{connectTimeout: 1})
+	o, err := parseSpec(`ws://127.0.0.1:1/x -s chat -H "X-A: 1" --reconnect`, connFlags{connectTimeout: 1, origin: "http://o.test", compress: true})
 	if err != nil || o.Subprotocols[0] != "chat" || o.Header.Get("X-A") != "1" || !o.Reconnect {
 		t.Fatalf("%+v %v", o, err)
+	}
+	// Flags the spec does not give keep the command line's values.
+	if o.ConnectTimeout != 1 || o.Origin != "http://o.test" || !o.Compress {
+		t.Fatalf("the command line's flags were lost: %+v", o)
 	}
 	if _, err := parseSpec("ws://a/ ws://b/", connFlags{}); err == nil {
 		t.Fatal("two URLs accepted")
