@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -31,9 +30,6 @@ type headless struct {
 	rec    recorder
 	out    *bufio.Writer
 	target int // /to: 0 = every socket
-
-	mu     sync.Mutex
-	opened map[int]bool
 }
 
 // maxInputLine bounds one stdin line; a longer one is reported and skipped.
@@ -43,7 +39,6 @@ const maxInputLine = 16 << 20
 // code: 0, or 1 when a socket never opened. Commands come from in; signals
 // (first Ctrl-C: close 1001, second: abort, third: exit) from sigs.
 func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
-	h.opened = map[int]bool{}
 	inputDone := make(chan struct{})
 	go func() {
 		defer close(inputDone)
@@ -58,21 +53,29 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 	go h.handleSignals(sigs, allEnded)
 
 	events := h.m.Events()
+	opened := map[int]bool{}
 	var buf []byte
-	for ev := range events {
+	gone := false // stdout failed: keep recording, stop printing
+	// One variable for every event: a new one per iteration would move
+	// each event to the heap, since its address goes to the recorder.
+	var ev session.Event
+	for ev = range events {
 		if ev.Type == session.EventState && ev.To == session.StateOpen {
-			h.mu.Lock()
-			h.opened[ev.Conn] = true
-			h.mu.Unlock()
+			opened[ev.Conn] = true
 		}
 		if h.rec != nil {
 			h.rec.Record(&ev)
+		}
+		if gone {
+			continue
 		}
 		buf = ev.AppendJSON(buf[:0])
 		buf = append(buf, '\n')
 		if _, err := h.out.Write(buf); err != nil {
 			// stdout is gone (a closed pipe): nobody is listening, stop.
+			gone = true
 			h.m.AbortAll()
+			continue
 		}
 		if len(events) == 0 {
 			h.out.Flush()
@@ -81,7 +84,7 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 	h.out.Flush()
 	<-allEnded
 	for _, c := range h.m.Conns() {
-		if !h.opened[c.ID()] {
+		if !opened[c.ID()] {
 			return 1
 		}
 	}

@@ -106,7 +106,8 @@ func teeEvents(in <-chan session.Event, rec recorder) (out <-chan session.Event,
 	go func() {
 		defer close(fin)
 		defer close(ch)
-		for ev := range in {
+		var ev session.Event // one for all: see headless.run
+		for ev = range in {
 			if rec != nil {
 				rec.Record(&ev)
 			}
