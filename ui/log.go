@@ -63,7 +63,9 @@ func newLogPane(c *common) logPane {
 	in := newInput(c)
 	in.Prompt = "/"
 	in.Placeholder = "text, re:REGEX or kind:ping"
-	return logPane{c: c, follow: true, input: in}
+	// The cache is shared by pointer: View has a value receiver, and a
+	// cache it replaced would be gone by the next frame.
+	return logPane{c: c, follow: true, input: in, cache: &rowCache{}}
 }
 
 // SetSize sets the outer size, border included.
@@ -315,8 +317,8 @@ func (p logPane) View() string {
 		i = p.windowStart()
 	}
 	key := rowKey{width: inner, all: p.all, styles: st.gen}
-	if p.cache == nil || p.cache.key != key || len(p.cache.rows) > 8*p.page()+64 {
-		p.cache = &rowCache{key: key, rows: make(map[ref]cachedRow, 2*p.page())}
+	if p.cache.rows == nil || p.cache.key != key || len(p.cache.rows) > 8*p.page()+64 {
+		*p.cache = rowCache{key: key, rows: make(map[ref]cachedRow, 2*p.page())}
 	}
 	for ; i < len(p.rows) && len(lines) < p.page(); i++ {
 		e := p.c.socks.entry(p.rows[i])
