@@ -274,13 +274,20 @@ func redactLine(line string) string {
 }
 
 // splitFields splits a line at white space outside quotes and returns the
-// [start, end) byte span of each field.
+// [start, end) byte span of each field. It reads words as the new-connection
+// prompt does: quotes group, and a backslash (outside single quotes) escapes
+// the next character, so "Bearer\ token" is one field, redacted whole.
 func splitFields(s string) [][2]int {
 	var spans [][2]int
 	start, quote := -1, byte(0)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case c == '\\' && quote != '\'':
+			if start < 0 {
+				start = i
+			}
+			i++ // the escaped character stays in this field
 		case quote != 0:
 			if c == quote {
 				quote = 0

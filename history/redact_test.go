@@ -74,6 +74,9 @@ func TestRedactArgsAndLines(t *testing.T) {
 		{`ws://h/ -H 'Proxy-Authorization: Basic x' -H 'Set-Cookie: s=1'`, `ws://h/ -H 'Proxy-Authorization: REDACTED' -H 'Set-Cookie: REDACTED'`},
 		{`ws://h/ --password "p w"`, `ws://h/ --password "REDACTED"`},
 		{`ws://h/ -H Authorization:Bearer --x`, `ws://h/ -H Authorization:REDACTED --x`},
+		// Escaped spaces keep a header in one word, as the prompt reads it.
+		{`ws://h/x -H Authorization:\ Bearer\ sekrit`, `ws://h/x -H Authorization:REDACTED`},
+		{`ws://h/x -H Cookie:\ a=sekrit --json`, `ws://h/x -H Cookie:REDACTED --json`},
 	}
 	for _, tt := range lines {
 		if got := redactLine(tt.in); got != tt.want {
