@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -147,9 +146,8 @@ func (p *detailPane) build(e *entry, width int) []string {
 		if e.frames > 0 {
 			kv("frames", strconv.Itoa(int(e.frames)))
 		}
-		binary := e.kind == kindBinary || (e.kind == kindQueued && e.text == "binary") || !utf8.Valid(e.data)
 		out = append(out, "")
-		out = append(out, p.payloadLines(e.data, binary, width)...)
+		out = append(out, p.payloadLines(e.data, e.binary(), width)...)
 	case kindPing, kindPong:
 		if e.has(flagAuto) {
 			kv("sent by", "the library (automatic reply)")
@@ -159,7 +157,7 @@ func (p *detailPane) build(e *entry, width int) []string {
 		}
 		p.frameFacts(e, kv)
 		out = append(out, "")
-		out = append(out, p.payloadLines(e.data, !utf8.Valid(e.data), width)...)
+		out = append(out, p.payloadLines(e.data, e.binary(), width)...)
 	case kindClose:
 		if e.code != 0 {
 			kv("code", session.CloseCodeString(int(e.code)))

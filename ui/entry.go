@@ -2,6 +2,7 @@ package ui
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsinspect/wsinspect/session"
 )
@@ -134,3 +135,19 @@ func (r ref) conn() int                { return int(r >> refShift) }
 func (r ref) idx() uint64              { return uint64(r) & (1<<refShift - 1) }
 
 func timeOf(ns int64) time.Time { return time.Unix(0, ns) }
+
+// binary reports whether the entry's payload is shown and copied as bytes
+// (hex) rather than as text: binary messages and data frames always, a
+// queued message when it was sent as binary, anything else when it is not
+// valid UTF-8. The log, the detail pane and copying all ask this.
+func (e *entry) binary() bool {
+	switch e.kind {
+	case kindBinary, kindFrame:
+		return true
+	case kindQueued:
+		if e.text == "binary" {
+			return true
+		}
+	}
+	return !utf8.Valid(e.data)
+}

@@ -172,7 +172,7 @@ func (m *Model) copyPayload() tea.Cmd {
 	}
 	text := string(data)
 	what := humanBytes(int64(len(data)))
-	if e.kind == kindBinary || e.kind == kindFrame {
+	if e.binary() {
 		text = hex.EncodeToString(data)
 		what += " as hex"
 	}

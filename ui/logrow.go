@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/wsinspect/wsinspect/session"
@@ -142,27 +141,23 @@ func stateOfEntry(e *entry) session.State {
 // the entry: a row is prepared once, however often it is drawn.
 func previewOf(e *entry) string {
 	switch e.kind {
-	case kindText, kindQueued, kindDropped:
-		var s string
-		if e.kind == kindDropped {
-			s = "id " + strconv.FormatUint(e.id, 10) + " " + inert(e.text, oneLine, 200)
-			if len(e.data) > 0 {
-				s += ": " + payloadPreview(e.data, e.kind == kindDropped && !utf8.Valid(e.data))
-			}
-			return s
-		}
-		if e.kind == kindQueued {
-			s = "id " + strconv.FormatUint(e.id, 10) + " "
-			return s + payloadPreview(e.data, e.text == "binary")
-		}
+	case kindText:
 		return payloadPreview(e.data, false)
+	case kindQueued:
+		return "id " + strconv.FormatUint(e.id, 10) + " " + payloadPreview(e.data, e.binary())
+	case kindDropped:
+		s := "id " + strconv.FormatUint(e.id, 10) + " " + inert(e.text, oneLine, 200)
+		if len(e.data) > 0 {
+			s += ": " + payloadPreview(e.data, e.binary())
+		}
+		return s
 	case kindBinary:
 		return hexPreview(e.data)
 	case kindPing, kindPong:
 		if len(e.data) == 0 {
 			return ""
 		}
-		return payloadPreview(e.data, !utf8.Valid(e.data))
+		return payloadPreview(e.data, e.binary())
 	case kindClose:
 		if e.code == 0 {
 			return "no status"

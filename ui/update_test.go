@@ -590,6 +590,18 @@ func TestDetailPane(t *testing.T) {
 	}
 }
 
+// TestCopyQueuedBinary: a binary message still waiting to be sent is copied
+// as hex, like a received one, never as raw bytes that a terminal or
+// clipboard manager might act on.
+func TestCopyQueuedBinary(t *testing.T) {
+	m := twoSockets(t, &fakeController{})
+	m = feed(t, m, session.Event{Time: at(10), Conn: 1, Type: session.EventQueued, Dir: session.DirOut, ID: 9, Opcode: "binary", Len: 3, Data: []byte("\x1b[2")})
+	m, cmd := updateCmd(t, m, keyMsg("y"))
+	if cmd == nil || !strings.Contains(m.flash, "copied 3 B as hex") {
+		t.Fatalf("y: flash = %q, want the queued binary payload copied as hex", m.flash)
+	}
+}
+
 func TestConnectionsAndTimelineShowTheEnd(t *testing.T) {
 	m := newTestModel(t, &fakeController{}, 140, 44)
 	m = feed(t, m, openSocket(1, 0, "ws://h/close")...)
