@@ -62,7 +62,7 @@ type Command struct {
 	Reason string        // CmdClose
 	Wait   time.Duration // CmdWait
 	Target int           // CmdTo: socket id, 0 means all
-	URL    string        // CmdConnect
+	URL    string        // CmdConnect: "URL [flags]"
 }
 
 // CommandNames lists the slash commands, for help text and completion.
@@ -156,7 +156,10 @@ func parseSlash(line string) (Command, error) {
 		}
 		return Command{Kind: CmdTo, Target: n}, nil
 	case "/connect":
-		if _, err := ParseURL(trimmed); err != nil {
+		// "/connect URL [flags]": the URL is checked here, the flags by
+		// whoever opens the socket (they are the command line's flags).
+		first, _, _ := strings.Cut(trimmed, " ")
+		if _, err := ParseURL(first); err != nil {
 			return Command{}, fmt.Errorf("/connect: %w", err)
 		}
 		return Command{Kind: CmdConnect, URL: trimmed}, nil

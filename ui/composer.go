@@ -214,7 +214,7 @@ func (p *composerPane) submit() tea.Cmd {
 			return nil
 		}
 		p.reset()
-		return openCmd(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(text), "/connect")))
+		return openCmd(cmd.URL)
 	}
 	if p.c.readOnly {
 		p.err = "read-only replay: nothing is sent"
