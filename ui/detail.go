@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -394,5 +395,5 @@ func wrapLines(lines []string, width int) []string {
 }
 
 func clockOf(ns int64, c *common) string {
-	return clock(timeOf(ns), c.loc)
+	return clock(time.Unix(0, ns), c.loc)
 }

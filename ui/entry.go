@@ -134,8 +134,6 @@ func makeRef(conn int, idx uint64) ref { return ref(uint64(conn)<<refShift | idx
 func (r ref) conn() int                { return int(r >> refShift) }
 func (r ref) idx() uint64              { return uint64(r) & (1<<refShift - 1) }
 
-func timeOf(ns int64) time.Time { return time.Unix(0, ns) }
-
 // binary reports whether the entry's payload is shown and copied as bytes
 // (hex) rather than as text: binary messages and data frames always, a
 // queued message when it was sent as binary, anything else when it is not

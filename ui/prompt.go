@@ -39,7 +39,6 @@ type promptModel struct {
 	saved  map[string]string
 	cursor int // -1: the input has the keyboard; ≥ 0: an item is chosen
 	err    string
-	width  int
 	auto   bool // opened by itself because there were no sockets
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,9 +138,7 @@ func (s *sockets) sameHost() bool {
 // applied tells the log what one event did to the retained entries.
 type applied struct {
 	added   ref
-	ok      bool  // an entry was added
 	old     entry // the entry let go to make room, if evicted
-	oldRef  ref
 	evicted bool
 }
 
@@ -228,8 +227,7 @@ func (s *sockets) apply(ev *session.Event) applied {
 	default:
 		e.kind, e.text = kindError, "unknown event type "+string(ev.Type)
 	}
-	res := applied{ok: true, added: makeRef(ev.Conn, sk.log.next)}
-	res.oldRef = makeRef(ev.Conn, sk.log.start)
+	res := applied{added: makeRef(ev.Conn, sk.log.next)}
 	res.old, res.evicted = sk.log.push(e)
 	return res
 }
@@ -348,7 +346,7 @@ func stateLabel(st session.State, initiator string) string {
 // failureText says why a dial failed: "401 Unauthorized" or the error.
 func failureText(status int, err string) string {
 	if status != 0 {
-		if t := httpStatusText(status); t != "" {
+		if t := http.StatusText(status); t != "" {
 			return strconv.Itoa(status) + " " + t
 		}
 		return strconv.Itoa(status)

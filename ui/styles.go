@@ -52,7 +52,7 @@ type Styles struct {
 	State map[session.State]ink
 	Row   struct {
 		Normal, Selected, Muted, Time, In, Out, Kind, Size, Auto ink
-		Queued, Sent, Dropped, Error, Control, Wire, Highlight   ink
+		Queued, Sent, Error, Control, Wire                       ink
 	}
 	Detail struct {
 		Header, Key, Value, Offset, Hex, ASCII, Muted ink
@@ -116,11 +116,9 @@ func NewStyles(dark, mono bool) Styles {
 	s.Row.Auto = fg(t.faint)
 	s.Row.Queued = fg(t.warn)
 	s.Row.Sent = fg(t.good)
-	s.Row.Dropped = fg(t.bad)
 	s.Row.Error = fg(t.bad)
 	s.Row.Control = fg(t.info)
 	s.Row.Wire = fg(t.faint)
-	s.Row.Highlight = newInk(fgs(t.accent).Bold(true))
 
 	s.Detail.Header = newInk(fgs(t.accent).Bold(true))
 	s.Detail.Key = fg(t.muted)
