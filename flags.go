@@ -76,25 +76,36 @@ func (f *connFlags) register(fs *pflag.FlagSet, def connFlags) {
 	_ = fs.MarkHidden("no-tap")
 }
 
-// options turns the flags into session options for url.
-func (f *connFlags) options(url string) (session.Options, error) {
+// check validates what the flags say on their own, whatever the URL, and
+// returns the request headers they give.
+func (f *connFlags) check() (http.Header, error) {
 	h := http.Header{}
 	for _, kv := range f.headers {
 		name, value, ok := strings.Cut(kv, ":")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
-			return session.Options{}, fmt.Errorf(`bad header %q: use "Name: value"`, kv)
+			return nil, fmt.Errorf(`bad header %q: use "Name: value"`, kv)
 		}
 		h.Add(name, strings.TrimSpace(value))
 	}
-	if _, err := session.ParseURL(url); err != nil {
-		return session.Options{}, err
-	}
 	if f.closeTimeout > session.MaxCloseTimeout {
-		return session.Options{}, fmt.Errorf("--close-timeout is at most %s: the WebSocket library waits no longer for the peer's close frame", session.MaxCloseTimeout)
+		return nil, fmt.Errorf("--close-timeout is at most %s: the WebSocket library waits no longer for the peer's close frame", session.MaxCloseTimeout)
 	}
 	if f.auth != "" && !strings.Contains(f.auth, ":") {
-		return session.Options{}, errors.New(`--auth needs "user:password"`)
+		return nil, errors.New(`--auth needs "user:password"`)
+	}
+	return h, nil
+}
+
+// options turns the flags into session options for url. After check has
+// passed, only a bad URL makes it fail.
+func (f *connFlags) options(url string) (session.Options, error) {
+	h, err := f.check()
+	if err != nil {
+		return session.Options{}, err
+	}
+	if _, err := session.ParseURL(url); err != nil {
+		return session.Options{}, err
 	}
 	return session.Options{
 		URL: url, Header: h, Subprotocols: f.subprotocols, Origin: f.origin, Auth: f.auth,

@@ -63,7 +63,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wsinspect:", err)
 		code = 1
 		var ue usageError
-		if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.Contains(err.Error(), "accepts") {
+		if errors.As(err, &ue) {
 			fmt.Fprintln(stderr, "Run 'wsinspect --help' for usage.")
 			code = 2
 		}
@@ -108,6 +108,18 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 	f.StringVar(&c.keysFile, "config", defaultConfigPath(), "config file with a [keys] table")
 	c.historyFlags(root)
 	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd())
+	for _, sub := range root.Commands() {
+		// A wrong number of arguments is a usage error (exit 2), named by
+		// type rather than recognised by cobra's wording.
+		if check := sub.Args; check != nil {
+			sub.Args = func(cmd *cobra.Command, args []string) error {
+				if err := check(cmd, args); err != nil {
+					return usageError{err}
+				}
+				return nil
+			}
+		}
+	}
 	return root
 }
 
@@ -121,14 +133,14 @@ func (c *cli) historyFlags(cmd *cobra.Command) {
 }
 
 func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
+	if _, err := c.conn.check(); err != nil {
+		return usageError{err}
+	}
 	var opts []session.Options
 	for _, u := range args {
 		o, err := c.conn.options(u)
-		if err != nil && !isURLError(err) {
-			return usageError{err}
-		}
 		if err != nil {
-			o.URL = u // the socket fails with the reason, like any other
+			o = session.Options{URL: u} // a bad URL: the socket fails with the reason, like any other
 		}
 		opts = append(opts, o)
 	}
@@ -155,11 +167,6 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 		recent = append(recent, strings.TrimSpace(quoteWord(u)+" "+flags))
 	}
 	return c.runTUI(m, rec, "", origin, hint, recent)
-}
-
-// isURLError reports whether options failed on the URL alone.
-func isURLError(err error) bool {
-	return strings.HasPrefix(err.Error(), "bad URL") || err.Error() == "missing URL"
 }
 
 // runHeadless prints events and reads commands until every socket ended.
