@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -65,26 +66,30 @@ func (c *cli) serveCmd() *cobra.Command {
 // demoPaths are the lab behaviours the demo opens at once, so a newcomer
 // sees every kind of socket life in one screen.
 var demoPaths = []struct {
-	path string
-	opts func(*session.Options)
+	path       string
+	opts       func(*session.Options)
+	send       string        // sent at once, so it is queued while connecting
+	closeAfter time.Duration // the demo closes the socket itself after this
 }{
-	{"/slow?delay=1500ms", nil}, // a message queued while connecting
-	{"/echo", func(o *session.Options) { o.Subprotocols = []string{"chat"}; o.Compress = true }},
-	{"/ticks?interval=500ms", nil},
-	{"/ping?interval=2s", func(o *session.Options) { o.PingInterval = 3 * time.Second }},
-	{"/fragments", func(o *session.Options) { o.Wire = true }},
-	{"/hostile", nil},
-	{"/close?code=4001&reason=bye&after=6s", nil},
-	{"/fin?after=4s", nil},
-	{"/mute", nil},
-	{"/drop?after=3s", func(o *session.Options) { o.Reconnect = true; o.ReconnectMax = 3 }},
-	{"/reject?status=401&body=token+expired", nil},
-	{"/badutf8", nil},
+	{path: "/slow?delay=1500ms", send: "sent while connecting: queued, then written on open"},
+	{path: "/echo", opts: func(o *session.Options) { o.Subprotocols = []string{"chat"}; o.Compress = true }},
+	{path: "/ticks?interval=500ms"},
+	{path: "/ping?interval=2s", opts: func(o *session.Options) { o.PingInterval = 3 * time.Second }},
+	{path: "/fragments", opts: func(o *session.Options) { o.Wire = true }},
+	{path: "/hostile"},
+	{path: "/close?code=4001&reason=bye&after=6s"},
+	{path: "/fin?after=4s"},
+	// The mute peer never answers a close: the demo closes it to show a
+	// close handshake that times out.
+	{path: "/mute", closeAfter: 5 * time.Second},
+	{path: "/drop?after=3s", opts: func(o *session.Options) { o.Reconnect = true; o.ReconnectMax = 3 }},
+	{path: "/reject?status=401&body=token+expired"},
+	{path: "/badutf8"},
 }
 
 // demoCmd starts the lab in-process and opens the TUI on many of its paths.
 func (c *cli) demoCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Open the TUI on the built-in lab server: every behaviour live, no outside server",
 		Args:  cobra.NoArgs,
@@ -98,6 +103,8 @@ func (c *cli) demoCmd() *cobra.Command {
 			return c.runTUI(d.m, d.rec, "demo", origin, "/echo  or  "+d.lab.URL("/slow?delay=5s"), nil)
 		},
 	}
+	c.tuiFlags(cmd.Flags())
+	return cmd
 }
 
 // demo is a running demo: the lab, and a Manager with a socket per demo path.
@@ -137,22 +144,27 @@ func (c *cli) startDemo() (*demo, error) {
 	for _, o := range opts {
 		conns = append(conns, m.Open(o))
 	}
-	conns[0].Send("text", []byte("sent while connecting: queued, then written on open"))
-	// The mute peer never answers a close: close it after a few seconds to
-	// show a close handshake that times out.
 	quit := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		select {
-		case <-time.After(5 * time.Second):
-			_ = conns[8].Close(1000, "demo: this peer will not answer")
-		case <-quit:
+	var timers sync.WaitGroup
+	for i, p := range demoPaths {
+		if p.send != "" {
+			conns[i].Send("text", []byte(p.send))
 		}
-	}()
+		if p.closeAfter > 0 {
+			timers.Add(1)
+			go func(c *session.Conn, d time.Duration) {
+				defer timers.Done()
+				select {
+				case <-time.After(d):
+					_ = c.Close(1000, "demo: this peer will not answer")
+				case <-quit:
+				}
+			}(conns[i], p.closeAfter)
+		}
+	}
 	return &demo{lab: s, m: m, rec: rec, stop: func() {
 		close(quit)
-		<-done
+		timers.Wait()
 		s.Close()
 		closeRec()
 	}}, nil
@@ -206,9 +218,7 @@ func (c *cli) openCmd() *cobra.Command {
 			return c.replay(path)
 		},
 	}
-	cmd.Flags().StringVar(&c.theme, "theme", "auto", "TUI colours: auto, dark or light")
-	cmd.Flags().StringVar(&c.keysFile, "config", defaultConfigPath(), "config file with a [keys] table")
-	cmd.Flags().IntVar(&c.maxEntries, "max-entries", 100000, "log entries kept per socket")
+	c.tuiFlags(cmd.Flags())
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wsinspect/wsinspect/history"
 	"github.com/wsinspect/wsinspect/session"
@@ -103,9 +104,7 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
 	f.BoolVar(&c.stay, "stay", false, "headless: at the end of stdin keep running until every socket has ended")
 	f.StringArrayVarP(&c.execute, "execute", "x", nil, "headless: run this command line first (repeatable)")
-	f.IntVar(&c.maxEntries, "max-entries", 100000, "log entries kept per socket in the TUI")
-	f.StringVar(&c.theme, "theme", "auto", "TUI colours: auto, dark or light")
-	f.StringVar(&c.keysFile, "config", defaultConfigPath(), "config file with a [keys] table")
+	c.tuiFlags(f)
 	c.historyFlags(root)
 	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd())
 	for _, sub := range root.Commands() {
@@ -121,6 +120,13 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 		}
 	}
 	return root
+}
+
+// tuiFlags are shared by every command that opens the TUI.
+func (c *cli) tuiFlags(f *pflag.FlagSet) {
+	f.IntVar(&c.maxEntries, "max-entries", 100000, "log entries kept per socket in the TUI")
+	f.StringVar(&c.theme, "theme", "auto", "TUI colours: auto, dark or light")
+	f.StringVar(&c.keysFile, "config", defaultConfigPath(), "config file with a [keys] table")
 }
 
 // historyFlags are shared by every command that records.
