@@ -99,12 +99,7 @@ func readSummary(path string) (Summary, error) {
 		return s, nil
 	}
 	s.Cut = true
-	if ok, err := lockFile(f); err == nil {
-		s.Recording = !ok
-		if ok {
-			unlockFile(f)
-		}
-	}
+	s.Recording = recording(path)
 	tailSummary(f, &s, len(s.URLs))
 	return s, nil
 }
@@ -149,20 +144,6 @@ func readLastLine(f *os.File, size int64) []byte {
 	}
 }
 
-// tailEvent holds the fields of an event that a summary needs; decoding
-// only these keeps deriving a cut session's summary cheap.
-type tailEvent struct {
-	Time   time.Time         `json:"time"`
-	Conn   int               `json:"conn"`
-	Type   session.EventType `json:"type"`
-	Dir    string            `json:"dir"`
-	To     session.State     `json:"to"`
-	Code   int               `json:"code"`
-	Status int               `json:"status"`
-	Len    int               `json:"len"`
-	URL    string            `json:"url"`
-}
-
 // tailSummary fills in a cut session's numbers from the last tailWindow
 // bytes of the file (all of it when it is small, and then they are exact).
 func tailSummary(f *os.File, s *Summary, headerURLs int) {
@@ -186,14 +167,14 @@ func tailSummary(f *os.File, s *Summary, headerURLs int) {
 		}
 		line := buf[:i]
 		buf = buf[i+1:]
-		var te tailEvent
-		if json.Unmarshal(line, &te) != nil || te.Type == "" || isMeta(te.Conn, string(te.Type)) {
+		// The loader's decoders: the fast one for messages, the schema's
+		// own for the rest.
+		var ev session.Event
+		if !fastMessage(line, &ev) && ev.UnmarshalJSON(line) != nil || isMeta(ev.Conn, string(ev.Type)) {
 			continue
 		}
-		ev := session.Event{Conn: te.Conn, Type: te.Type, Dir: te.Dir, To: te.To,
-			Code: te.Code, Status: te.Status, Len: te.Len, URL: te.URL}
 		t.add(&ev)
-		s.End = te.Time
+		s.End = ev.Time
 	}
 	s.Events, s.In, s.Out = t.events, t.in, t.out
 	s.Sockets = max(t.sockets(), headerURLs)
