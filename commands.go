@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -237,13 +238,6 @@ func (c *cli) exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			events, rep, err := history.Load(path)
-			if err != nil {
-				return err
-			}
-			if rep.Cut || len(rep.BadLines) > 0 {
-				fmt.Fprintf(c.stderr, "wsinspect: %s\n", rep)
-			}
 			w := c.stdout
 			var f *os.File
 			if output != "" && output != "-" {
@@ -252,13 +246,24 @@ func (c *cli) exportCmd() *cobra.Command {
 				}
 				w = f
 			}
-			bw := bufio.NewWriter(w)
+			var rep history.LoadReport
 			if format == "har" {
-				err = history.ExportHAR(bw, events)
+				// HAR groups messages per socket: it needs the whole session.
+				var events []session.Event
+				if events, rep, err = history.Load(path); err == nil {
+					bw := bufio.NewWriter(w)
+					err = errors.Join(history.ExportHAR(bw, events), bw.Flush())
+				}
 			} else {
-				err = history.ExportJSONL(bw, events)
+				// JSON Lines needs nothing across events: stream it, so
+				// memory stays at one batch however long the session.
+				rep, err = history.Stream(context.Background(), path, func(batch []session.Event) error {
+					return history.ExportJSONL(w, batch)
+				})
 			}
-			err = errors.Join(err, bw.Flush())
+			if rep.Cut || len(rep.BadLines) > 0 {
+				fmt.Fprintf(c.stderr, "wsinspect: %s\n", rep)
+			}
 			if f != nil {
 				err = errors.Join(err, f.Close())
 			}
