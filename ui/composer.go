@@ -113,7 +113,7 @@ func (p *composerPane) targetLabel() string {
 // host keys recall history: the target socket's host.
 func (p *composerPane) host() string {
 	if sk := p.c.socks.get(p.effectiveTarget()); sk != nil {
-		return hostOf(sk.url)
+		return sk.host
 	}
 	return ""
 }

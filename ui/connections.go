@@ -170,7 +170,11 @@ func (p connectionsPane) row(sk *socket, width int, sameHost bool, st *Styles) (
 	}
 	head := " " + ss.Render(stateIcon(sk.state)) + " " + st.Row.Normal.Render(fit("#"+strconv.Itoa(sk.id), 4)) +
 		ss.Render(fit(label, 11)) + " "
-	url := inert(shortURL(sk.url, sameHost), oneLine, 256)
+	short := sk.shortFull
+	if sameHost {
+		short = sk.shortPath
+	}
+	url := inert(short, oneLine, 256)
 	first := head + st.Row.Normal.Render(truncate(url, max(width-lipgloss.Width(head), 1)))
 
 	// The second line lists facts by importance; the least important go

@@ -13,30 +13,33 @@ import (
 // socket is everything the UI knows about one socket, derived from its
 // events alone.
 type socket struct {
-	id         int
-	url        string
-	state      session.State
-	initiator  string // closing / closed: local or remote
-	since      time.Time
-	msgsIn     int64
-	msgsOut    int64
-	bytesIn    int64
-	bytesOut   int64
-	queued     map[uint64]uint64 // message id → local index of its queued entry
-	rtt        float64           // last ping round trip, ms; 0 = none yet
-	closeCode  int
-	reason     string
-	clean      bool
-	detail     string
-	failErr    string
-	failStatus int
-	attempt    int
-	delayMS    int64
-	halfClosed bool
-	handshake  *session.Event
-	log        ring
-	timeline   []tlItem
-	tlDropped  int
+	id  int
+	url string
+	// Worked out once from url, not per frame: the host (recall is kept
+	// per host) and the URL as the connections list shows it.
+	host, shortPath, shortFull string
+	state                      session.State
+	initiator                  string // closing / closed: local or remote
+	since                      time.Time
+	msgsIn                     int64
+	msgsOut                    int64
+	bytesIn                    int64
+	bytesOut                   int64
+	queued                     map[uint64]uint64 // message id → local index of its queued entry
+	rtt                        float64           // last ping round trip, ms; 0 = none yet
+	closeCode                  int
+	reason                     string
+	clean                      bool
+	detail                     string
+	failErr                    string
+	failStatus                 int
+	attempt                    int
+	delayMS                    int64
+	halfClosed                 bool
+	handshake                  *session.Event
+	log                        ring
+	timeline                   []tlItem
+	tlDropped                  int
 }
 
 // maxTimeline bounds a socket's timeline: a socket reconnecting for hours
@@ -126,7 +129,7 @@ func (s *sockets) evicted(id int) uint64 {
 func (s *sockets) sameHost() bool {
 	host := ""
 	for _, id := range s.order {
-		h := hostOf(s.byID[id].url)
+		h := s.byID[id].host
 		if host != "" && h != host {
 			return false
 		}
@@ -259,6 +262,8 @@ func (sk *socket) applyState(ev *session.Event) {
 	case session.StateConnecting:
 		if ev.URL != "" {
 			sk.url = ev.URL
+			sk.host = hostOf(ev.URL)
+			sk.shortPath, sk.shortFull = shortURL(ev.URL, true), shortURL(ev.URL, false)
 		}
 		sk.closeCode, sk.reason, sk.failErr, sk.failStatus, sk.detail = 0, "", "", 0, ""
 		sk.halfClosed, sk.initiator = false, ""
