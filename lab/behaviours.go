@@ -179,22 +179,15 @@ func serveClose(s *Server, w http.ResponseWriter, r *http.Request, l connLog) {
 		return
 	}
 	defer c.CloseNow()
-	done := make(chan error, 1)
-	go func() { done <- s.echo(c) }()
-	t := time.NewTimer(after)
-	defer t.Stop()
-	select {
-	case err := <-done:
-		l.end(err)
+	var closeErr error
+	acted, readErr := afterDelay(s, after, func() error { return s.echo(c) }, func() {
+		l.printf("starting close handshake: code %d, reason %q", code, reason)
+		closeErr = c.Close(websocket.StatusCode(code), reason)
+	})
+	if !acted {
+		l.end(readErr)
 		return
-	case <-s.ctx.Done():
-		l.end(<-done)
-		return
-	case <-t.C:
 	}
-	l.printf("starting close handshake: code %d, reason %q", code, reason)
-	closeErr := c.Close(websocket.StatusCode(code), reason)
-	readErr := <-done
 	switch got := websocket.CloseStatus(readErr); {
 	case got == websocket.StatusCode(code):
 		l.printf("end: close handshake complete, client answered %d", got)

@@ -43,23 +43,29 @@ func serveMute(s *Server, w http.ResponseWriter, r *http.Request, l connLog) {
 	l.end(c.serve(l, rawLoop{}))
 }
 
-// runAfter runs the raw echo loop while act waits for its moment; act
-// returns early when the loop ends or the server closes. It returns once
-// both are done, so no goroutine outlives the handler.
+// runAfter runs the raw echo loop while act waits for its moment.
 func runAfter(s *Server, c *rawConn, l connLog, d time.Duration, act func()) {
+	_, err := afterDelay(s, d, func() error { return c.serve(l, rawLoop{answerClose: true}) }, act)
+	l.end(err)
+}
+
+// afterDelay runs loop in a goroutine and calls act after d, unless the loop
+// ends or the server closes first. It returns once both are done, so no
+// goroutine outlives the handler, with the loop's error and whether act ran.
+func afterDelay(s *Server, d time.Duration, loop func() error, act func()) (acted bool, err error) {
 	done := make(chan error, 1)
-	go func() { done <- c.serve(l, rawLoop{answerClose: true}) }()
+	go func() { done <- loop() }()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case err := <-done:
-		l.end(err)
-		return
+		return false, err
 	case <-s.ctx.Done():
 	case <-t.C:
 		act()
+		acted = true
 	}
-	l.end(<-done)
+	return acted, <-done
 }
 
 // serveDrop sends one message and then drops TCP without a close frame: the
