@@ -20,7 +20,6 @@ type socket struct {
 	host, shortPath, shortFull string
 	state                      session.State
 	initiator                  string // closing / closed: local or remote
-	since                      time.Time
 	msgsIn                     int64
 	msgsOut                    int64
 	bytesIn                    int64
@@ -28,13 +27,9 @@ type socket struct {
 	queued                     map[uint64]uint64 // message id → local index of its queued entry
 	rtt                        float64           // last ping round trip, ms; 0 = none yet
 	closeCode                  int
-	reason                     string
-	clean                      bool
-	detail                     string
 	failErr                    string
 	failStatus                 int
 	attempt                    int
-	delayMS                    int64
 	halfClosed                 bool
 	handshake                  *session.Event
 	log                        ring
@@ -257,7 +252,7 @@ func cloneEvent(ev *session.Event) *session.Event {
 // applyState moves the socket to its new state and records the facts that
 // come with it.
 func (sk *socket) applyState(ev *session.Event) {
-	sk.state, sk.since = ev.To, ev.Time
+	sk.state = ev.To
 	switch ev.To {
 	case session.StateConnecting:
 		if ev.URL != "" {
@@ -265,19 +260,19 @@ func (sk *socket) applyState(ev *session.Event) {
 			sk.host = hostOf(ev.URL)
 			sk.shortPath, sk.shortFull = shortURL(ev.URL, true), shortURL(ev.URL, false)
 		}
-		sk.closeCode, sk.reason, sk.failErr, sk.failStatus, sk.detail = 0, "", "", 0, ""
+		sk.closeCode, sk.failErr, sk.failStatus = 0, "", 0
 		sk.halfClosed, sk.initiator = false, ""
 	case session.StateClosing:
 		sk.initiator = ev.Initiator
 	case session.StateClosed:
-		sk.closeCode, sk.reason, sk.clean, sk.detail = ev.Code, ev.Reason, ev.Clean, ev.Detail
+		sk.closeCode = ev.Code
 		if ev.Initiator != "" {
 			sk.initiator = ev.Initiator
 		}
 	case session.StateFailed:
-		sk.failErr, sk.failStatus, sk.detail = ev.Error, ev.Status, ev.Detail
+		sk.failErr, sk.failStatus = ev.Error, ev.Status
 	case session.StateWaiting:
-		sk.attempt, sk.delayMS = ev.Attempt, ev.DelayMS
+		sk.attempt = ev.Attempt
 	}
 	sk.addTimeline(tlItem{at: ev.Time, kind: tlState, ev: cloneEvent(ev)})
 }
