@@ -118,7 +118,9 @@ func TestDemoEndToEnd(t *testing.T) {
 			return e.To == session.StateClosed && e.Code == 1006 && strings.Contains(e.Detail, "did not answer")
 		}, "force-closed: the peer never answered"},
 		{11, func(e session.Event) bool { return e.To == session.StateFailed && e.Status == 401 }, "failed 401"},
-		{12, func(e session.Event) bool { return e.To == session.StateClosed && e.Code == 1007 }, "closed 1007"},
+		{12, func(e session.Event) bool {
+			return e.To == session.StateClosed && !e.Clean && strings.Contains(e.Detail, "invalid-utf8") && strings.Contains(e.Detail, "closed with 1007")
+		}, "failed with 1007 after invalid UTF-8"},
 		{2, func(e session.Event) bool {
 			return e.To == session.StateClosed && e.Initiator == "local" && e.Code == 1000
 		}, "closed by quitting"},

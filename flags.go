@@ -42,7 +42,6 @@ type connFlags struct {
 	maxMessage     int64
 	queueLimit     int
 	wire           bool
-	noTap          bool
 }
 
 // register adds the flags to fs, with the values of def as their defaults
@@ -71,9 +70,7 @@ func (f *connFlags) register(fs *pflag.FlagSet, def connFlags) {
 	fs.Int64Var(&f.maxMessage, "max-message", def.maxMessage, "largest incoming message in bytes; larger closes with 1009")
 	fs.IntVar(&f.queueLimit, "queue-limit", def.queueLimit, "most messages waiting to be written per socket; more are dropped")
 	fs.BoolVar(&f.wire, "wire", def.wire, "report every data frame (fin, rsv1, length), not only control frames")
-	fs.BoolVar(&f.noTap, "no-tap", def.noTap, "turn the wire tap off (frames then come only from ping/pong hooks)")
 	_ = fs.MarkHidden("no-check")
-	_ = fs.MarkHidden("no-tap")
 }
 
 // check validates what the flags say on their own, whatever the URL, and
@@ -87,9 +84,6 @@ func (f *connFlags) check() (http.Header, error) {
 			return nil, fmt.Errorf(`bad header %q: use "Name: value"`, kv)
 		}
 		h.Add(name, strings.TrimSpace(value))
-	}
-	if f.closeTimeout > session.MaxCloseTimeout {
-		return nil, fmt.Errorf("--close-timeout is at most %s: the WebSocket library waits no longer for the peer's close frame", session.MaxCloseTimeout)
 	}
 	if f.auth != "" && !strings.Contains(f.auth, ":") {
 		return nil, errors.New(`--auth needs "user:password"`)
@@ -113,7 +107,7 @@ func (f *connFlags) options(url string) (session.Options, error) {
 		Compress: f.compress, ConnectTimeout: f.connectTimeout, CloseTimeout: f.closeTimeout,
 		PingInterval: f.pingInterval, PingTimeout: f.pingTimeout, PingTimeoutClose: f.pingClose,
 		Reconnect: f.reconnect, ReconnectMax: f.reconnectMax, MaxMessage: f.maxMessage,
-		QueueLimit: f.queueLimit, Wire: f.wire, NoTap: f.noTap,
+		QueueLimit: f.queueLimit, Wire: f.wire,
 	}, nil
 }
 

@@ -212,7 +212,15 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 		}
 		h.target = cmd.Target
 	case session.CmdWait:
-		time.Sleep(cmd.Wait)
+		if !cmd.UntilOpen {
+			time.Sleep(cmd.Wait)
+			break
+		}
+		for _, c := range h.targets(lineNo) {
+			if !c.WaitOpen(cmd.Wait) {
+				h.inputError(lineNo, fmt.Errorf("/wait open: socket #%d is %s after %s", c.ID(), c.State(), cmd.Wait))
+			}
+		}
 	case session.CmdConnect:
 		opts, err := parseSpec(cmd.URL, h.base)
 		if err != nil {
@@ -226,15 +234,24 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 	case session.CmdClose:
 		// A script closes after what it sent before has been written.
 		for _, c := range h.targets(lineNo) {
-			_ = c.CloseWhenSent(cmd.Code, cmd.Reason)
+			_ = c.CloseInScript(cmd.Code, cmd.Reason)
 		}
 	default:
 		if err := h.m.Do(h.target, cmd); err != nil {
 			h.inputError(lineNo, err)
 		}
+		// A pipe on stdin waits for a peer that reads slower than it
+		// writes: nothing is dropped and memory stays bounded.
+		for _, c := range h.targets(lineNo) {
+			c.WaitBacklog(inputBacklog)
+		}
 	}
 	return false
 }
+
+// inputBacklog is how many lines may wait to be written to a socket
+// before reading stdin waits.
+const inputBacklog = 256
 
 // targets are the sockets the current /to selects.
 func (h *headless) targets(lineNo int) []*session.Conn {

@@ -86,7 +86,7 @@ func and(fs ...func(map[string]any) bool) func(map[string]any) bool {
 // the rest goes on, and the script's close code is the one used.
 func TestHeadlessScript(t *testing.T) {
 	s := startLab(t)
-	script := "hello\n/binary 00ff1b\n/json {bad\n/ping are-you-there\n/close 4000 \"see you\"\n"
+	script := "hello\n/binary 00ff1b\n/json {bad\n/ping are-you-there\n/wait open\n/close 4000 \"see you\"\n"
 	code, evs, stderr := runCLI(t, script, "--json", s.URL("/echo"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -97,7 +97,7 @@ func ingestBare(tb testing.TB, url string) int {
 // the UI do.
 func ingestEngine(tb testing.TB, url string, noTap bool) int {
 	m := NewManager(ManagerOptions{})
-	m.Open(Options{URL: url, NoTap: noTap})
+	m.Open(Options{URL: url})
 	n := 0
 	var final Event // a value: taking &ev would move every event to the heap
 	events := m.Events()
@@ -369,7 +369,7 @@ func openIdleEngine(b *testing.B, url string, noTap bool) (release func()) {
 	m := NewManager(ManagerOptions{})
 	events := m.Events()
 	for range idleSockets {
-		m.Open(Options{URL: url, NoTap: noTap})
+		m.Open(Options{URL: url})
 	}
 	open := 0
 	for open < idleSockets {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wsinspect/wsinspect/internal/wsframe"
 )
 
 // CommandKind is what a line of the command language asks for.
@@ -26,6 +28,12 @@ const (
 	CmdConnect                      // /connect URL
 	CmdReconnect                    // /reconnect
 	CmdQuit                         // /quit
+	CmdFin                          // /fin: half-close TCP, no close frame
+	CmdMute                         // /mute: stop reading
+	CmdUnmute                       // /unmute: read again
+	CmdFrame                        // /frame: one crafted frame
+	CmdRaw                          // /raw HEX: bytes as they are
+	CmdFragment                     // /fragment N TEXT
 )
 
 // String names the command as the user types it.
@@ -49,6 +57,18 @@ func (k CommandKind) String() string {
 		return "reconnect"
 	case CmdQuit:
 		return "quit"
+	case CmdFin:
+		return "fin"
+	case CmdMute:
+		return "mute"
+	case CmdUnmute:
+		return "unmute"
+	case CmdFrame:
+		return "frame"
+	case CmdRaw:
+		return "raw"
+	case CmdFragment:
+		return "fragment"
 	}
 	return "unknown"
 }
@@ -60,13 +80,28 @@ type Command struct {
 	Data   []byte        // CmdSend payload; CmdPing payload
 	Code   int           // CmdClose: 0 means the default (1000)
 	Reason string        // CmdClose
-	Wait   time.Duration // CmdWait
-	Target int           // CmdTo: socket id, 0 means all
-	URL    string        // CmdConnect: "URL [flags]"
+	Wait   time.Duration // CmdWait: how long; with UntilOpen, the most to wait
+	// UntilOpen is "/wait open [TIMEOUT]": wait until the target socket is
+	// open (or has ended), at most Wait (default 10s).
+	UntilOpen bool
+	Target    int       // CmdTo: socket id, 0 means all
+	URL       string    // CmdConnect: "URL [flags]"
+	Frame     FrameSpec // CmdFrame
+	Frags     int       // CmdFragment: how many frames
+}
+
+// FrameSpec is a crafted frame: any header bits, any payload. Masked nil
+// means "as our role does" (a client masks).
+type FrameSpec struct {
+	Fin              bool
+	RSV1, RSV2, RSV3 bool
+	Opcode           byte
+	Masked           *bool
+	Length           int64 // announced length; 0 = the payload's
 }
 
 // CommandNames lists the slash commands, for help text and completion.
-var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit"}
+var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit", "/fin", "/mute", "/unmute", "/frame", "/raw", "/fragment"}
 
 // maxControlPayload is the largest control frame payload RFC 6455 allows.
 const maxControlPayload = 125
@@ -141,9 +176,19 @@ func parseSlash(line string) (Command, error) {
 	case "/quit", "/q", "/exit":
 		return noArg(CmdQuit)
 	case "/wait":
+		if rest, ok := strings.CutPrefix(trimmed, "open"); ok && (rest == "" || rest[0] == ' ') {
+			d := 10 * time.Second
+			if rest = strings.TrimSpace(rest); rest != "" {
+				var err error
+				if d, err = time.ParseDuration(rest); err != nil || d <= 0 {
+					return Command{}, fmt.Errorf("/wait open [TIMEOUT]: bad timeout %q", rest)
+				}
+			}
+			return Command{Kind: CmdWait, Wait: d, UntilOpen: true}, nil
+		}
 		d, err := time.ParseDuration(trimmed)
 		if err != nil || d < 0 {
-			return Command{}, fmt.Errorf("/wait needs a duration such as 500ms or 2s, got %q", trimmed)
+			return Command{}, fmt.Errorf("/wait needs a duration such as 500ms or 2s, or open, got %q", trimmed)
 		}
 		return Command{Kind: CmdWait, Wait: d}, nil
 	case "/to":
@@ -155,6 +200,33 @@ func parseSlash(line string) (Command, error) {
 			return Command{}, fmt.Errorf("/to needs a socket number (1, 2, …) or all, got %q", trimmed)
 		}
 		return Command{Kind: CmdTo, Target: n}, nil
+	case "/fin":
+		return noArg(CmdFin)
+	case "/mute":
+		return noArg(CmdMute)
+	case "/unmute":
+		return noArg(CmdUnmute)
+	case "/raw":
+		b, err := ParseHex(trimmed)
+		if err != nil || len(b) == 0 {
+			if err == nil {
+				err = errors.New("needs bytes")
+			}
+			return Command{}, fmt.Errorf("/raw HEX: %w", err)
+		}
+		return Command{Kind: CmdRaw, Data: b}, nil
+	case "/fragment":
+		nStr, text, _ := strings.Cut(strings.TrimLeft(arg, " "), " ")
+		n, err := strconv.Atoi(nStr)
+		if err != nil || n < 1 || n > 1<<16 {
+			return Command{}, fmt.Errorf("/fragment N TEXT: N must be a number of frames from 1 to 65536, got %q", nStr)
+		}
+		if !utf8.ValidString(text) {
+			return Command{}, errors.New("/fragment: text is not valid UTF-8")
+		}
+		return Command{Kind: CmdFragment, Frags: n, Data: []byte(text)}, nil
+	case "/frame":
+		return parseFrame(arg)
 	case "/connect":
 		// "/connect URL [flags]": the URL is checked here, the flags by
 		// whoever opens the socket (they are the command line's flags).
@@ -271,4 +343,86 @@ func ParseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("bad URL %q: missing host", s)
 	}
 	return u, nil
+}
+
+// parseFrame parses "/frame [op=NAME|N] [fin=0|1] [rsv1] [rsv2] [rsv3]
+// [mask|nomask] [len=N] [code=N [reason=TEXT]] [hex=HEX | PAYLOAD]". The
+// payload is the rest of the line after the options (or after "--"); code
+// and reason build a close payload, valid or not (any 16-bit code).
+func parseFrame(arg string) (Command, error) {
+	spec := FrameSpec{Fin: true, Opcode: 0x1}
+	var payload []byte
+	code, hasCode, reason := 0, false, ""
+	rest := strings.TrimLeft(arg, " ")
+	for rest != "" {
+		word, after, _ := strings.Cut(rest, " ")
+		key, val, kv := strings.Cut(word, "=")
+		known := true
+		switch {
+		case word == "--":
+			payload, rest = []byte(after), ""
+			continue
+		case key == "op" && kv:
+			op, err := wsframe.ParseOpcode(val)
+			if err != nil {
+				return Command{}, fmt.Errorf("/frame: %w", err)
+			}
+			spec.Opcode = op
+		case key == "fin" && kv && (val == "0" || val == "1"):
+			spec.Fin = val == "1"
+		case word == "rsv1":
+			spec.RSV1 = true
+		case word == "rsv2":
+			spec.RSV2 = true
+		case word == "rsv3":
+			spec.RSV3 = true
+		case word == "mask", word == "nomask":
+			m := word == "mask"
+			spec.Masked = &m
+		case key == "len" && kv:
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || n < 0 {
+				return Command{}, fmt.Errorf("/frame: len must be a byte count, got %q", val)
+			}
+			spec.Length = n
+		case key == "code" && kv:
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 || n > 65535 {
+				return Command{}, fmt.Errorf("/frame: code must be 0–65535, got %q", val)
+			}
+			code, hasCode = n, true
+		case key == "reason" && kv:
+			reason = after
+			if val != "" {
+				reason = strings.TrimSpace(val + " " + after)
+			}
+			rest = ""
+			continue
+		case key == "hex" && kv:
+			b, err := ParseHex(val)
+			if err != nil {
+				return Command{}, fmt.Errorf("/frame: hex: %w", err)
+			}
+			payload = b
+		default:
+			known = false
+		}
+		if !known {
+			payload, rest = []byte(rest), ""
+			continue
+		}
+		rest = strings.TrimLeft(after, " ")
+	}
+	if hasCode {
+		payload = append([]byte{byte(code >> 8), byte(code)}, append([]byte(reason), payload...)...)
+	} else if reason != "" {
+		return Command{}, errors.New("/frame: reason= needs code=")
+	}
+	if spec.Length != 0 && spec.Length < int64(len(payload)) {
+		return Command{}, fmt.Errorf("/frame: len=%d is shorter than the %d-byte payload", spec.Length, len(payload))
+	}
+	if len(payload) > 16<<20 {
+		return Command{}, errors.New("/frame: payload over 16 MiB")
+	}
+	return Command{Kind: CmdFrame, Frame: spec, Data: payload}, nil
 }

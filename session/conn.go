@@ -7,51 +7,76 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/wsinspect/wsinspect/internal/wsframe"
 )
 
-// Conn is one socket's worker. Its lifecycle runs in one goroutine (run);
-// the read and write loops of an open connection report to it. Every public
-// method is safe to call from any goroutine, returns at once and never
-// blocks on the network or on the event consumer: outcomes arrive as events.
+// Conn is one socket, whatever its role: a client (we dialed; reconnecting
+// is the dialer's policy) or a server (we accepted). States, the outbound
+// queue, send, ping, close, abort, faults and events are one code path for
+// both; only masking and how the connection was obtained differ. Every
+// public method is safe to call from any goroutine, returns at once and
+// never blocks on the network or on the event consumer: outcomes arrive as
+// events.
 type Conn struct {
 	id   int
 	m    *Manager
+	role string
 	opts Options
-	cfg  *dialConfig
-	err  error // options were invalid: the socket fails at once
+	cfg  *dialConfig // client role
+	err  error       // client role: options were invalid, the socket fails at once
 
 	mu         sync.Mutex
 	state      State
-	queue      []outMsg // not yet written: queued while not open, backlog while open
-	writing    bool     // the write loop has taken a message from queue and not finished it
-	wake       chan struct{}
-	userClosed bool // the user closed or aborted: do not reconnect
-	manual     bool // the user asked to reconnect now
-	attemptN   int  // reconnect attempts since the last open
-	cur        *attempt
+	queue      []outItem // not yet written: queued while not open, backlog while open
+	cur        *link     // the open connection, from open until closed
+	userClosed bool      // the user closed or aborted: do not reconnect
+	manual     bool      // the user asked to reconnect now
+	attemptN   int       // reconnect attempts since the last open
+	dialCancel context.CancelFunc
+	dialWhy    string // why the dial was cancelled
 	running    bool
 	done       chan struct{}
 	runWake    chan struct{} // wakes a waiting reconnect
 	lastClosed Event         // the last closed event, repeated when a reconnect is stopped
 	closingBy  string        // initiator of the current closing state
-	// closingCode and closingReason are what the closing state asked for.
-	closingCode   int
-	closingReason string
-	drain         *request // close once the backlog is written (CloseWhenSent)
+	drain      *outItem      // close once the backlog is written (CloseWhenSent)
+	drainTimer *time.Timer   // bounds that wait by the close timeout
+	space      sync.Cond     // signalled when the backlog shrinks or the state changes
 }
 
-// outMsg is a message the user sent that has not been written yet.
-type outMsg struct {
+// outItem is something the user (or the engine) asked to write, in order.
+type outItem struct {
 	id     uint64
-	opcode string // text, binary, or ping (a ping queued while not open)
+	kind   itemKind
+	opcode string // data: text or binary
 	data   []byte
+	code   int    // close
+	reason string // close
+	hdr    wsframe.Header
+	frags  int  // fragment: how many frames
+	auto   bool // sent by the engine on its own (pong, close reply, keepalive)
 }
+
+type itemKind uint8
+
+const (
+	itemData     itemKind = iota // a data message
+	itemPing                     // a ping
+	itemPong                     // a pong (the answer to a ping)
+	itemClose                    // our close frame
+	itemFrame                    // /frame: one crafted frame
+	itemRaw                      // /raw: bytes as they are
+	itemFragment                 // /fragment: a text message in N frames
+	itemFin                      // /fin: half-close TCP
+)
 
 // ID is the socket's 1-based number, as in every event's conn field.
 func (c *Conn) ID() int { return c.id }
 
-// URL is the URL the socket dials, as given.
+// Role is RoleClient or RoleServer.
+func (c *Conn) Role() string { return c.role }
+
+// URL is the URL the socket dials (client role), as given.
 func (c *Conn) URL() string { return c.opts.URL }
 
 // State is the current lifecycle state.
@@ -69,24 +94,27 @@ func (c *Conn) Done() <-chan struct{} {
 	return c.done
 }
 
-// emit sends an event for this socket without blocking; call it with c.mu
-// held when the event must be ordered with a state change.
-func (c *Conn) emit(ev Event) {
+// stamp fills the fields every event of this socket carries.
+func (c *Conn) stamp(ev *Event) {
 	ev.Conn = c.id
+	ev.Role = c.role
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
+}
+
+// emit sends an event for this socket without blocking; call it with c.mu
+// held when the event must be ordered with a state change.
+func (c *Conn) emit(ev Event) {
+	c.stamp(&ev)
 	c.m.q.push(ev)
 }
 
 // emitWait sends an event, waiting while the consumer is far behind; the
-// read loop uses it so that a slow consumer slows the socket (TCP
+// reader uses it so that a slow consumer slows the socket (TCP
 // backpressure) instead of growing memory. Never call it with c.mu held.
 func (c *Conn) emitWait(ev Event) {
-	ev.Conn = c.id
-	if ev.Time.IsZero() {
-		ev.Time = time.Now()
-	}
+	c.stamp(&ev)
 	c.m.q.pushWait(ev)
 }
 
@@ -96,17 +124,337 @@ func (c *Conn) setState(to State, ev Event) {
 	ev.From = c.state
 	ev.To = to
 	c.state = to
+	c.space.Broadcast()
 	switch to {
 	case StateClosing:
 		c.closingBy = ev.Initiator
-		c.closingCode, c.closingReason = ev.Code, ev.Reason
 	case StateClosed:
 		c.lastClosed = ev
 	}
 	c.emit(ev)
 }
 
-// start begins the lifecycle goroutine; c.mu must be held.
+// Send queues a data message (opcode "text" or "binary") and returns its id.
+// Its one outcome arrives as an event: message (written) or dropped, with
+// queued first when the socket is not open yet.
+func (c *Conn) Send(opcode string, data []byte) uint64 {
+	return c.Enqueue(outItem{kind: itemData, opcode: opcode, data: data})
+}
+
+// Enqueue gives an item an id and decides its fate by state.
+func (c *Conn) Enqueue(it outItem) uint64 {
+	it.id = c.m.nextID.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.enqueue(it)
+	return it.id
+}
+
+// itemOpcode is the opcode an item's queued and dropped events name.
+func (it *outItem) itemOpcode() string {
+	switch it.kind {
+	case itemData:
+		return it.opcode
+	case itemPing:
+		return "ping"
+	case itemFrame:
+		return wsframe.OpcodeName(it.hdr.Opcode)
+	case itemRaw:
+		return "raw"
+	case itemFragment:
+		return "text"
+	case itemFin:
+		return "fin"
+	}
+	return ""
+}
+
+// enqueue decides a new item's fate by state; c.mu must be held.
+func (c *Conn) enqueue(it outItem) {
+	if c.drain != nil && c.state != StateClosed && c.state != StateFailed {
+		c.drop(it, "sent after /close: nothing is written after a close")
+		return
+	}
+	switch c.state {
+	case StateConnecting, StateWaiting:
+		if len(c.queue) >= c.opts.QueueLimit {
+			c.drop(it, fmt.Sprintf("queue full (%d messages waiting for the socket to open; --queue-limit)", len(c.queue)))
+			return
+		}
+		c.queue = append(c.queue, it)
+		c.emit(Event{Type: EventQueued, Dir: DirOut, ID: it.id, Opcode: it.itemOpcode(), Len: len(it.data), Data: it.data})
+	case StateOpen:
+		c.queue = append(c.queue, it)
+		c.cur.wakeWriter()
+	case StateClosing:
+		c.drop(it, "socket is closing")
+	case StateClosed:
+		c.drop(it, "socket is closed")
+	case StateFailed:
+		c.drop(it, "socket failed and is not reconnecting")
+	default:
+		c.drop(it, "socket is not open")
+	}
+}
+
+// drop reports an item's outcome as dropped; c.mu must be held.
+func (c *Conn) drop(it outItem, reason string) {
+	c.emit(Event{Type: EventDropped, Dir: DirOut, ID: it.id, Opcode: it.itemOpcode(), Len: len(it.data), Reason: reason})
+}
+
+// dropQueue drops every item not yet written; c.mu must be held.
+func (c *Conn) dropQueue(reason string) {
+	for _, it := range c.queue {
+		c.drop(it, reason)
+	}
+	c.queue = nil
+}
+
+// Close starts a close handshake with code and reason (code 0 means 1000).
+// While connecting it cancels the dial (the socket ends failed); while
+// waiting to reconnect it stops reconnecting. It returns an error only for
+// an invalid code or reason; closing twice is harmless.
+func (c *Conn) Close(code int, reason string) error {
+	if code == 0 {
+		code = wsframe.CloseNormal
+	}
+	if err := ValidateClose(code, reason); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closeLocked(code, reason, "")
+	return nil
+}
+
+// CloseWhenSent closes like Close, but only once every message sent so far
+// has been written: a connecting socket dials first, an open one writes its
+// backlog first. A script's /close and the end of the headless mode's input
+// use it, so nothing sent before is dropped and nothing after is written.
+func (c *Conn) CloseWhenSent(code int, reason string) error {
+	if code == 0 {
+		code = wsframe.CloseNormal
+	}
+	if err := ValidateClose(code, reason); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.userClosed = true
+	c.manual = false
+	if c.drain == nil {
+		// The first graceful close wins: a script's /close 4000 is not
+		// undone by the close at the end of its input.
+		c.drain = &outItem{kind: itemClose, code: code, reason: reason}
+	}
+	if c.state == StateWaiting {
+		c.closeLocked(c.drain.code, c.drain.reason, "")
+	}
+	if c.state == StateOpen && c.drainTimer == nil {
+		c.armDrain()
+	}
+	c.closeDrained()
+	return nil
+}
+
+// armDrain bounds a graceful close's wait for the backlog by the close
+// timeout: a peer that never reads cannot hold the socket open; c.mu must
+// be held.
+func (c *Conn) armDrain() {
+	l := c.cur
+	c.drainTimer = time.AfterFunc(c.opts.CloseTimeout, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.cur != l || c.state != StateOpen || l.closeQueued {
+			return
+		}
+		c.beginClosing(InitiatorLocal, c.drain.code, c.drain.reason, "", "not written: the peer did not read within --close-timeout")
+		l.closeQueued, l.forced = true, true
+		l.stop("")
+	})
+}
+
+// CloseInScript is a script's /close: while connecting it cancels the dial
+// at once (what was queued is dropped with the reason); while open it
+// closes once what was sent before has been written.
+func (c *Conn) CloseInScript(code int, reason string) error {
+	switch c.State() {
+	case StateConnecting, StateWaiting:
+		return c.Close(code, reason)
+	}
+	return c.CloseWhenSent(code, reason)
+}
+
+// WaitOpen blocks until the socket is open or has ended (failed, closed),
+// or d has passed; it reports whether the socket is open.
+func (c *Conn) WaitOpen(d time.Duration) bool {
+	t := time.AfterFunc(d, func() {
+		c.mu.Lock()
+		c.space.Broadcast()
+		c.mu.Unlock()
+	})
+	defer t.Stop()
+	deadline := time.Now().Add(d)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for (c.state == StateConnecting || c.state == StateWaiting || c.state == StateNone) && time.Now().Before(deadline) {
+		c.space.Wait()
+	}
+	return c.state == StateOpen
+}
+
+// WaitBacklog blocks while the socket is open and more than limit items
+// wait to be written: a script or a pipe on stdin waits for a peer that
+// reads slowly instead of growing memory or dropping.
+func (c *Conn) WaitBacklog(limit int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.state == StateOpen && len(c.queue) > limit {
+		c.space.Wait()
+	}
+}
+
+// closeDrained closes a socket whose backlog has been written when a
+// CloseWhenSent asked for it; c.mu must be held.
+func (c *Conn) closeDrained() {
+	if c.drain != nil && len(c.queue) == 0 && c.state == StateOpen && !c.cur.busy() {
+		c.closeLocked(c.drain.code, c.drain.reason, "")
+	}
+}
+
+// stopPending ends what the socket is waiting for before it is open: the
+// dial (failing with why) or the backoff before the next dial. It stops
+// reconnecting; c.mu must be held.
+func (c *Conn) stopPending(why string) {
+	c.userClosed = true
+	c.manual = false
+	switch c.state {
+	case StateConnecting:
+		if c.dialCancel != nil {
+			c.dialWhy = why
+			c.dialCancel()
+		}
+	case StateWaiting:
+		c.wakeRun()
+	}
+}
+
+// closeLocked is Close with c.mu held and the arguments checked; detail
+// says why, when the engine closes on its own.
+func (c *Conn) closeLocked(code int, reason, detail string) {
+	c.stopPending("closed while connecting")
+	if c.state == StateOpen {
+		c.beginClosing(InitiatorLocal, code, reason, detail, "socket is closing")
+		c.cur.sendClose(code, reason, false)
+	}
+}
+
+// beginClosing is the one open → closing transition: it records who
+// started it and drops what was not written yet; c.mu must be held.
+func (c *Conn) beginClosing(initiator string, code int, reason, detail, dropWhy string) {
+	c.setState(StateClosing, Event{Initiator: initiator, Code: code, Reason: reason, Detail: detail})
+	c.dropQueue(dropWhy)
+}
+
+// Abort drops the TCP connection without a close handshake (the peer sees
+// 1006), or cancels a dial, or stops a pending reconnect.
+func (c *Conn) Abort() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopPending("aborted while connecting")
+	if c.cur != nil && (c.state == StateOpen || c.state == StateClosing) {
+		c.cur.abort("aborted: TCP dropped without a close handshake")
+	}
+}
+
+// Reconnect dials again now (client role): an open socket is closed (1000)
+// first, a waiting one skips its delay, an ended one starts again.
+func (c *Conn) Reconnect() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.role != RoleClient || c.err != nil || c.m.shut.Load() {
+		return
+	}
+	c.userClosed = false
+	c.manual = true
+	c.attemptN = 0
+	c.drain = nil // a graceful close asked for earlier does not outlive a reconnect
+	switch c.state {
+	case StateConnecting:
+		if c.dialCancel != nil {
+			c.dialWhy = "reconnect requested"
+			c.dialCancel()
+		}
+	case StateWaiting:
+		c.wakeRun()
+	case StateOpen:
+		c.beginClosing(InitiatorLocal, 1000, "reconnect", "", "socket is closing to reconnect")
+		c.cur.sendClose(1000, "reconnect", false)
+	case StateClosed, StateFailed:
+		if !c.running {
+			c.manual = false
+			c.setState(StateWaiting, Event{Attempt: 1})
+			c.start()
+		}
+	}
+}
+
+// Ping sends a ping with payload (at most 125 bytes) and returns its id; the
+// pong, when it comes, is a frame event with rtt_ms. It is queued in order
+// with the messages (while connecting, sent on open).
+func (c *Conn) Ping(payload []byte) uint64 {
+	if len(payload) > wsframe.MaxControlPayload {
+		id := c.m.nextID.Add(1)
+		c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping payload is %d bytes, at most %d fit in a control frame", len(payload), wsframe.MaxControlPayload)})
+		return id
+	}
+	return c.Enqueue(outItem{kind: itemPing, data: append([]byte{}, payload...)})
+}
+
+// Craft queues a fault or a crafted frame (/fin, /frame, /raw,
+// /fragment) in order with the messages, and returns its id.
+func (c *Conn) Craft(cmd Command) uint64 {
+	switch cmd.Kind {
+	case CmdFin:
+		return c.Enqueue(outItem{kind: itemFin})
+	case CmdRaw:
+		return c.Enqueue(outItem{kind: itemRaw, data: cmd.Data})
+	case CmdFragment:
+		return c.Enqueue(outItem{kind: itemFragment, data: cmd.Data, frags: cmd.Frags})
+	case CmdFrame:
+		f := cmd.Frame
+		masked := c.role == RoleClient
+		if f.Masked != nil {
+			masked = *f.Masked
+		}
+		h := wsframe.Header{Fin: f.Fin, RSV1: f.RSV1, RSV2: f.RSV2, RSV3: f.RSV3, Opcode: f.Opcode, Masked: masked, Length: f.Length}
+		return c.Enqueue(outItem{kind: itemFrame, hdr: h, data: cmd.Data})
+	}
+	return 0
+}
+
+// Mute stops (true) or resumes (false) reading from the peer: while muted
+// no frame is read, so no ping is answered and a close is never answered,
+// as a stuck peer behaves.
+func (c *Conn) Mute(on bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == nil || (c.state != StateOpen && c.state != StateClosing) {
+		return fmt.Errorf("socket #%d is %s: nothing to mute", c.id, c.state)
+	}
+	c.cur.setMuted(on)
+	return nil
+}
+
+// wakeRun interrupts a reconnect delay; c.mu must be held.
+func (c *Conn) wakeRun() {
+	select {
+	case c.runWake <- struct{}{}:
+	default:
+	}
+}
+
+// start begins the dialer's lifecycle goroutine; c.mu must be held.
 func (c *Conn) start() {
 	c.running = true
 	c.done = make(chan struct{})
@@ -114,7 +462,8 @@ func (c *Conn) start() {
 	go c.run(c.done)
 }
 
-// run is the lifecycle: dial, serve while open, and reconnect when asked.
+// run is the client lifecycle: dial, serve while open, and reconnect when
+// asked.
 func (c *Conn) run(done chan struct{}) {
 	defer c.m.wg.Done()
 	defer close(done)
@@ -129,218 +478,12 @@ func (c *Conn) run(done chan struct{}) {
 	}
 }
 
-// Send queues a data message (opcode "text" or "binary") and returns its id.
-// Its one outcome arrives as an event: message (written) or dropped, with
-// queued first when the socket is not open yet.
-func (c *Conn) Send(opcode string, data []byte) uint64 {
-	id := c.m.nextID.Add(1)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.enqueue(outMsg{id: id, opcode: opcode, data: data})
-	return id
-}
-
-// enqueue decides a new message's fate by state; c.mu must be held.
-func (c *Conn) enqueue(m outMsg) {
-	drop := func(reason string) {
-		c.emit(Event{Type: EventDropped, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Reason: reason})
-	}
-	switch c.state {
-	case StateConnecting, StateWaiting:
-		if len(c.queue) >= c.opts.QueueLimit {
-			drop(fmt.Sprintf("queue full (%d messages waiting for the socket to open)", len(c.queue)))
-			return
-		}
-		c.queue = append(c.queue, m)
-		c.emit(Event{Type: EventQueued, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Data: m.data})
-	case StateOpen:
-		if len(c.queue) >= c.opts.QueueLimit {
-			drop(fmt.Sprintf("send backlog full (%d messages not yet written)", len(c.queue)))
-			return
-		}
-		c.queue = append(c.queue, m)
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
-	case StateClosing:
-		drop("socket is closing")
-	case StateClosed:
-		drop("socket is closed")
-	case StateFailed:
-		drop("socket failed and is not reconnecting")
-	}
-}
-
-// dropQueue drops every message not yet written; c.mu must be held.
-func (c *Conn) dropQueue(reason string) {
-	for _, m := range c.queue {
-		c.emit(Event{Type: EventDropped, Dir: DirOut, ID: m.id, Opcode: m.opcode, Len: len(m.data), Reason: reason})
-	}
-	c.queue = nil
-}
-
-// Close starts a close handshake with code and reason (code 0 means 1000).
-// While connecting it cancels the dial (the socket ends failed); while
-// waiting to reconnect it stops reconnecting. It returns an error only for
-// an invalid code or reason; closing twice is harmless.
-func (c *Conn) Close(code int, reason string) error {
-	if code == 0 {
-		code = int(websocket.StatusNormalClosure)
-	}
-	if err := ValidateClose(code, reason); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closeLocked(code, reason)
-	return nil
-}
-
-// CloseWhenSent closes like Close, but only once every message sent so far
-// has been written: a connecting socket dials first, an open one writes its
-// backlog first. This is how the headless mode ends at the end of its input.
-func (c *Conn) CloseWhenSent(code int, reason string) error {
-	if code == 0 {
-		code = int(websocket.StatusNormalClosure)
-	}
-	if err := ValidateClose(code, reason); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.userClosed = true
-	c.manual = false
-	if c.drain == nil {
-		// The first graceful close wins: a script's /close 4000 is not
-		// undone by the close at the end of its input.
-		c.drain = &request{kind: reqClose, code: code, reason: reason}
-	}
-	code, reason = c.drain.code, c.drain.reason
-	if c.state == StateWaiting {
-		c.closeLocked(code, reason)
-	}
-	c.closeDrained()
-	return nil
-}
-
-// closeDrained closes a socket whose backlog has been written when a
-// CloseWhenSent asked for it; c.mu must be held.
-func (c *Conn) closeDrained() {
-	if c.drain != nil && len(c.queue) == 0 && !c.writing && c.state == StateOpen {
-		c.closeLocked(c.drain.code, c.drain.reason)
-	}
-}
-
-// stopPending ends what the socket is waiting for before it is open: the
-// dial (failing with why) or the backoff before the next dial. It stops
-// reconnecting; c.mu must be held.
-func (c *Conn) stopPending(why string) {
-	c.userClosed = true
-	c.manual = false
-	switch c.state {
-	case StateConnecting:
-		if c.cur != nil {
-			c.cur.why = why
-			c.cur.cancel()
-		}
-	case StateWaiting:
-		c.wakeRun()
-	}
-}
-
-// closeLocked is Close with c.mu held and the arguments checked.
-func (c *Conn) closeLocked(code int, reason string) {
-	c.stopPending("closed while connecting")
-	switch c.state {
-	case StateOpen:
-		c.setState(StateClosing, Event{Initiator: InitiatorLocal, Code: code, Reason: reason})
-		c.dropQueue("socket is closing")
-		c.cur.request(request{kind: reqClose, code: code, reason: reason})
-	}
-}
-
-// Abort drops the TCP connection without a close handshake (the peer sees
-// 1006), or cancels a dial, or stops a pending reconnect.
-func (c *Conn) Abort() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stopPending("aborted while connecting")
-	if c.state == StateOpen || c.state == StateClosing {
-		c.cur.request(request{kind: reqAbort})
-	}
-}
-
-// Reconnect dials again now: an open socket is closed (1000) first, a
-// waiting one skips its delay, an ended one starts again.
-func (c *Conn) Reconnect() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil || c.m.shut.Load() {
-		return
-	}
-	c.userClosed = false
-	c.manual = true
-	c.attemptN = 0
-	c.drain = nil // a graceful close asked for earlier does not outlive a reconnect
-	switch c.state {
-	case StateConnecting:
-		if c.cur != nil {
-			c.cur.why = "reconnect requested"
-			c.cur.cancel()
-		}
-	case StateWaiting:
-		c.wakeRun()
-	case StateOpen:
-		c.setState(StateClosing, Event{Initiator: InitiatorLocal, Code: 1000, Reason: "reconnect"})
-		c.dropQueue("socket is closing to reconnect")
-		c.cur.request(request{kind: reqClose, code: 1000, reason: "reconnect"})
-	case StateClosed, StateFailed:
-		if !c.running {
-			c.manual = false
-			c.setState(StateWaiting, Event{Attempt: 1})
-			c.start()
-		}
-	}
-}
-
-// Ping sends a ping with payload (at most 125 bytes) and returns its id; the
-// pong, when it comes, is a frame event with rtt_ms. It is queued in order
-// with the messages (while connecting, sent on open).
-func (c *Conn) Ping(payload []byte) uint64 {
-	id := c.m.nextID.Add(1)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(payload) > maxControlPayload {
-		c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping payload is %d bytes, at most %d fit in a control frame", len(payload), maxControlPayload)})
-		return id
-	}
-	payload = append([]byte{}, payload...)
-	switch c.state {
-	case StateOpen, StateConnecting, StateWaiting:
-		// In order with the messages around it: a script's ping goes out
-		// after what was sent before it, and before a close that follows.
-		c.enqueue(outMsg{id: id, opcode: "ping", data: payload})
-	default:
-		c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping not sent: socket is %s", c.state)})
-	}
-	return id
-}
-
-// wakeRun interrupts a reconnect delay; c.mu must be held.
-func (c *Conn) wakeRun() {
-	select {
-	case c.runWake <- struct{}{}:
-	default:
-	}
-}
-
 // nextAttempt decides whether to dial again after the socket ended, and
 // waits the backoff delay in state waiting. It reports false when the socket
 // is done for good.
 func (c *Conn) nextAttempt() bool {
 	c.mu.Lock()
-	if c.userClosed || c.err != nil || (!c.opts.Reconnect && !c.manual) {
+	if c.role != RoleClient || c.userClosed || c.err != nil || (!c.opts.Reconnect && !c.manual) {
 		c.dropQueue(fmt.Sprintf("socket %s and is not reconnecting", c.state))
 		c.mu.Unlock()
 		return false
@@ -405,47 +548,3 @@ func backoff(lo, hi time.Duration, n int) time.Duration {
 	}
 	return lo + rand.N(ceil-lo+1)
 }
-
-// connectOnce dials; when the dial succeeds it serves the connection until
-// it ends. Either way it ends in state failed or closed.
-func (c *Conn) connectOnce() {
-	ctx, cancel := context.WithCancel(c.m.ctx)
-	defer cancel()
-	a := newAttempt(c, ctx, cancel)
-	c.mu.Lock()
-	c.cur = a
-	if c.state != StateConnecting {
-		c.setState(StateConnecting, Event{URL: c.opts.URL})
-	}
-	switch {
-	case c.err != nil:
-		c.setState(StateFailed, Event{Error: c.err.Error()})
-		c.mu.Unlock()
-		return
-	case c.userClosed && c.drain == nil:
-		c.setState(StateFailed, Event{Error: "closed while connecting"})
-		c.dropQueue("socket closed while connecting")
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-
-	ws, ok := c.dial(a)
-	if !ok {
-		return
-	}
-	a.serve(ws)
-}
-
-// request is an action for the attempt's serve loop.
-type request struct {
-	kind   int
-	code   int
-	reason string
-	why    string
-}
-
-const (
-	reqClose = iota
-	reqAbort
-)

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -13,8 +12,6 @@ import (
 	"os"
 	"strings"
 	"syscall"
-
-	"github.com/coder/websocket"
 )
 
 // dialConfig is everything a dial needs that does not change between
@@ -114,66 +111,6 @@ func tlsConfig(o Options, serverName string) (*tls.Config, error) {
 	return tc, nil
 }
 
-// transport returns an HTTP client whose connections pass through wrap,
-// which is where the wire tap sits. For wss the TLS handshake is done here so
-// that the tap sees plaintext frames.
-func (cfg *dialConfig) client(wrap func(conn, tcp net.Conn) net.Conn) *http.Client {
-	d := &net.Dialer{}
-	tr := &http.Transport{
-		Proxy:               cfg.proxy,
-		TLSClientConfig:     cfg.tlsConfig,
-		DisableKeepAlives:   true,
-		MaxIdleConnsPerHost: -1,
-	}
-	proxied := func(ctx context.Context) bool {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.httpURL(), nil)
-		if err != nil {
-			return false
-		}
-		pu, err := cfg.proxy(req)
-		return err == nil && pu != nil
-	}
-	usesProxy := proxied(context.Background())
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		if usesProxy && cfg.tlsConfig != nil {
-			// The proxy tunnels TLS that net/http sets up itself: the tap
-			// would only see ciphertext, so it stays off.
-			return c, nil
-		}
-		return wrap(c, c), nil
-	}
-	if cfg.tlsConfig != nil && !usesProxy {
-		tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			raw, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			tc := tls.Client(raw, cfg.tlsConfig.Clone())
-			if err := tc.HandshakeContext(ctx); err != nil {
-				raw.Close()
-				return nil, err
-			}
-			return wrap(tc, raw), nil
-		}
-	}
-	return &http.Client{Transport: tr}
-}
-
-// httpURL is the URL with the http scheme the proxy functions expect.
-func (cfg *dialConfig) httpURL() string {
-	u := *cfg.url
-	if u.Scheme == "wss" {
-		u.Scheme = "https"
-	} else {
-		u.Scheme = "http"
-	}
-	return u.String()
-}
-
 // describeDialError turns a dial error into words a person acts on: the
 // cause first (refused, timed out, unknown host, certificate), then the
 // library's error.
@@ -215,12 +152,4 @@ func unwrapAll(err error) error {
 		}
 		err = next
 	}
-}
-
-// compression maps the option to the library's mode.
-func compression(on bool) websocket.CompressionMode {
-	if on {
-		return websocket.CompressionContextTakeover
-	}
-	return websocket.CompressionDisabled
 }

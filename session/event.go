@@ -18,6 +18,15 @@ const (
 	EventDropped   EventType = "dropped"
 	EventEOF       EventType = "eof"
 	EventError     EventType = "error"
+	EventRequest   EventType = "request"   // server role: the upgrade request we accepted
+	EventViolation EventType = "violation" // the peer broke RFC 6455
+	EventFault     EventType = "fault"     // a fault the user injected: /fin, /mute, /unmute
+)
+
+// Roles of a socket: we dialed it, or we accepted it.
+const (
+	RoleClient = "client"
+	RoleServer = "server"
 )
 
 // State is a socket's lifecycle state.
@@ -59,6 +68,9 @@ type Event struct {
 	Time time.Time
 	Conn int
 	Type EventType
+	Role string // client or server
+	Pair int    // relay: the pair's number; 0 outside a relay
+	Leg  string // relay: app or upstream
 
 	// state
 	From      State
@@ -80,19 +92,35 @@ type Event struct {
 	Extensions  string
 	DurationMS  float64 // time from dial start to the upgrade response
 	Body        string  // rejected upgrade: first bytes of the response body (≤ 1 KiB)
+	// RequestHeaders are the request headers we sent (client role) or
+	// received (server role, request events).
+	RequestHeaders http.Header
+	Location       string // handshake: a redirect's Location
+
+	// request (server role)
+	Method     string
+	Path       string   // with the query
+	Remote     string   // the peer's address
+	Offered    []string // subprotocols the client offered
+	OfferedExt string   // extensions the client offered
+	Rule       string   // violation: the rule broken
+	Fault      string   // fault: fin, mute, unmute
 
 	// message / frame
-	Dir    string // in or out
-	Opcode string // text, binary, continuation, ping, pong, close, or the number
-	Len    int    // payload length in bytes (for a frame: on the wire)
-	Data   []byte // payload: message content, control frame payload (close: code+reason bytes are not kept here)
-	ID     uint64 // outgoing message id (message out, queued, dropped, frame out for /ping)
-	Fin    bool   // frame: FIN bit
-	RSV1   bool   // frame: RSV1 (compressed)
-	Masked bool   // frame: masked (every client frame is)
-	Frames int    // message in: how many data frames carried it (wire tap on); 0 = unknown
-	Auto   bool   // frame: sent automatically by the library (pong reply, close reply)
-	RTTMS  float64
+	Dir     string // in or out
+	Opcode  string // text, binary, continuation, ping, pong, close, or the number
+	Len     int    // payload length in bytes (for a frame: on the wire)
+	Data    []byte // payload: message content, control frame payload (close: code+reason bytes are not kept here)
+	ID      uint64 // outgoing message id (message out, queued, dropped, frame out for /ping)
+	Fin     bool   // frame: FIN bit
+	RSV1    bool   // frame: RSV1 (compressed)
+	RSV2    bool   // frame: RSV2
+	RSV3    bool   // frame: RSV3
+	Crafted bool   // frame: written by hand (/frame, /raw, /fragment)
+	Masked  bool   // frame: masked (every client frame is)
+	Frames  int    // message in: how many data frames carried it (wire tap on); 0 = unknown
+	Auto    bool   // frame: sent automatically by the library (pong reply, close reply)
+	RTTMS   float64
 }
 
 // IsControl reports whether the opcode name is a control frame.

@@ -23,6 +23,9 @@ func (e *Event) AppendJSON(buf []byte) []byte {
 	buf = strconv.AppendInt(buf, int64(e.Conn), 10)
 	buf = append(buf, `,"type":`...)
 	buf = appendString(buf, string(e.Type))
+	buf = appendStrField(buf, "role", e.Role, false)
+	buf = appendIntField(buf, "pair", int64(e.Pair), false)
+	buf = appendStrField(buf, "leg", e.Leg, false)
 	switch e.Type {
 	case EventState:
 		buf = appendStrField(buf, "from", string(e.From), true)
@@ -59,9 +62,38 @@ func (e *Event) AppendJSON(buf []byte) []byte {
 		buf = append(buf, `,"duration_ms":`...)
 		buf = strconv.AppendFloat(buf, e.DurationMS, 'f', -1, 64)
 		buf = appendStrField(buf, "url", e.URL, false)
+		if e.RequestHeaders != nil {
+			buf = append(buf, `,"request_headers":`...)
+			buf = appendHeaders(buf, e.RequestHeaders)
+		}
+		buf = appendStrField(buf, "location", e.Location, false)
+		buf = appendStrField(buf, "detail", e.Detail, false)
 		if e.Status != http.StatusSwitchingProtocols || e.Body != "" {
 			buf = appendStrField(buf, "body", e.Body, true)
 		}
+	case EventRequest:
+		buf = appendStrField(buf, "method", e.Method, true)
+		buf = appendStrField(buf, "path", e.Path, true)
+		buf = appendStrField(buf, "remote", e.Remote, true)
+		buf = append(buf, `,"headers":`...)
+		buf = appendHeaders(buf, e.RequestHeaders)
+		buf = append(buf, `,"subprotocols":[`...)
+		for i, p := range e.Offered {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, p)
+		}
+		buf = append(buf, ']')
+		buf = appendStrField(buf, "extensions", e.OfferedExt, true)
+	case EventViolation:
+		buf = appendStrField(buf, "rule", e.Rule, true)
+		buf = appendStrField(buf, "detail", e.Detail, true)
+		buf = appendIntField(buf, "code", int64(e.Code), true)
+	case EventFault:
+		buf = appendStrField(buf, "fault", e.Fault, true)
+		buf = appendStrField(buf, "detail", e.Detail, false)
+		buf = appendUintField(buf, "id", e.ID)
 	case EventMessage, EventQueued, EventDropped:
 		buf = appendStrField(buf, "dir", e.Dir, false)
 		buf = appendStrField(buf, "opcode", e.Opcode, false)
@@ -77,18 +109,27 @@ func (e *Event) AppendJSON(buf []byte) []byte {
 		buf = appendStrField(buf, "opcode", e.Opcode, true)
 		buf = appendBoolField(buf, "fin", e.Fin)
 		buf = appendBoolField(buf, "rsv1", e.RSV1)
+		if e.RSV2 {
+			buf = append(buf, `,"rsv2":true`...)
+		}
+		if e.RSV3 {
+			buf = append(buf, `,"rsv3":true`...)
+		}
 		buf = appendBoolField(buf, "masked", e.Masked)
 		buf = appendIntField(buf, "len", int64(e.Len), true)
 		switch {
 		case e.Opcode == "close":
 			buf = appendIntField(buf, "code", int64(e.Code), e.Len >= 2)
 			buf = appendStrField(buf, "reason", e.Reason, e.Len >= 2)
-		case IsControl(e.Opcode):
-			buf = appendPayload(buf, e.Opcode, e.Data, true)
+		case IsControl(e.Opcode) || e.Crafted:
+			buf = appendPayload(buf, e.Opcode, e.Data, e.Data != nil)
 		}
 		buf = appendUintField(buf, "id", e.ID)
 		if e.Auto {
 			buf = append(buf, `,"auto":true`...)
+		}
+		if e.Crafted {
+			buf = append(buf, `,"crafted":true`...)
 		}
 		if e.RTTMS != 0 {
 			buf = append(buf, `,"rtt_ms":`...)
@@ -111,6 +152,20 @@ type eventJSON struct {
 	Time        time.Time   `json:"time"`
 	Conn        int         `json:"conn"`
 	Type        EventType   `json:"type"`
+	Role        string      `json:"role"`
+	Pair        int         `json:"pair"`
+	Leg         string      `json:"leg"`
+	ReqHeaders  http.Header `json:"request_headers"`
+	Location    string      `json:"location"`
+	Method      string      `json:"method"`
+	Path        string      `json:"path"`
+	Remote      string      `json:"remote"`
+	Offered     []string    `json:"subprotocols"`
+	Rule        string      `json:"rule"`
+	Fault       string      `json:"fault"`
+	RSV2        bool        `json:"rsv2"`
+	RSV3        bool        `json:"rsv3"`
+	Crafted     bool        `json:"crafted"`
 	From        State       `json:"from"`
 	To          State       `json:"to"`
 	URL         string      `json:"url"`
@@ -159,7 +214,13 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		Headers: j.Headers, Subprotocol: j.Subprotocol, Extensions: j.Extensions,
 		DurationMS: j.DurationMS, Body: j.Body, Dir: j.Dir, Opcode: j.Opcode, Len: j.Len,
 		ID: j.ID, Fin: j.Fin, RSV1: j.RSV1, Masked: j.Masked, Frames: j.Frames, Auto: j.Auto,
-		RTTMS: j.RTTMS,
+		RTTMS: j.RTTMS, Role: j.Role, Pair: j.Pair, Leg: j.Leg, RequestHeaders: j.ReqHeaders,
+		Location: j.Location, Method: j.Method, Path: j.Path, Remote: j.Remote, Offered: j.Offered,
+		Rule: j.Rule, Fault: j.Fault, RSV2: j.RSV2, RSV3: j.RSV3, Crafted: j.Crafted,
+	}
+	if e.Type == EventRequest {
+		e.RequestHeaders, e.Headers = j.Headers, nil
+		e.OfferedExt, e.Extensions = j.Extensions, ""
 	}
 	switch {
 	case j.Text != nil:

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -78,10 +77,14 @@ func TestTooBig(t *testing.T) {
 	evs := r.waitEnd(c)
 	closing := r.waitState(1, StateClosing)
 	last := r.waitState(1, StateClosed)
-	if closing.Code != 1009 || !strings.Contains(closing.Detail, "exceeds --max-message 1048576") || !strings.Contains(closing.Detail, "2000000") {
+	if closing.Code != 1009 || !strings.Contains(closing.Detail, "more than the 1048576 allowed (--max-message)") || !strings.Contains(closing.Detail, "2000000") {
 		t.Fatalf("closing: %s", closing.AppendJSON(nil))
 	}
-	if last.Code != 1009 && last.Code != 1006 {
+	v := r.wait(1, time.Second, "violation", func(ev Event) bool { return ev.Type == EventViolation })
+	if v.Rule != "message-too-big" || v.Code != 1009 {
+		t.Fatalf("violation: %s", v.AppendJSON(nil))
+	}
+	if last.Clean || (last.Code != 1009 && last.Code != 1006) {
 		t.Fatalf("closed: %s", last.AppendJSON(nil))
 	}
 	out := r.wait(1, time.Second, "close frame out", func(ev Event) bool { return ev.Type == EventFrame && ev.Opcode == "close" && ev.Dir == DirOut })
@@ -91,17 +94,20 @@ func TestTooBig(t *testing.T) {
 }
 
 // TestInvalidUTF8: a text message that is not UTF-8 fails the connection
-// with 1007 (the library does not check, the engine does).
+// with 1007, reported as a violation; the message itself is not reported.
 func TestInvalidUTF8(t *testing.T) {
 	s := startLab(t, lab.Options{})
 	r := newRecorder(t)
 	c := r.m.Open(Options{URL: s.URL("/badutf8")})
 	r.waitEnd(c)
-	r.wait(1, time.Second, "error event", func(ev Event) bool {
-		return ev.Type == EventError && strings.Contains(ev.Error, "not valid UTF-8")
+	r.wait(1, time.Second, "violation event", func(ev Event) bool {
+		return ev.Type == EventViolation && ev.Rule == "invalid-utf8" && ev.Code == 1007
+	})
+	r.wait(1, time.Second, "close 1007 out", func(ev Event) bool {
+		return ev.Type == EventFrame && ev.Dir == DirOut && ev.Opcode == "close" && ev.Code == 1007
 	})
 	last := r.waitState(1, StateClosed)
-	if last.Code != 1007 || last.Initiator != InitiatorLocal || !strings.Contains(last.Detail, "invalid UTF-8") {
+	if last.Clean || last.Initiator != InitiatorLocal || !strings.Contains(last.Detail, "invalid-utf8") {
 		t.Fatalf("closed: %s", last.AppendJSON(nil))
 	}
 	if n := count(r.of(1), func(ev Event) bool { return ev.Type == EventMessage && ev.Dir == DirIn }); n != 0 {
@@ -192,19 +198,4 @@ func TestWSS(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestNoTap: with the tap off, control frames still come from the hooks.
-func TestNoTap(t *testing.T) {
-	s := startLab(t, lab.Options{})
-	r := newRecorder(t)
-	c := r.m.Open(Options{URL: s.URL("/ping?interval=30ms"), NoTap: true})
-	r.wait(1, 10*time.Second, "ping via hook", func(ev Event) bool { return ev.Type == EventFrame && ev.Opcode == "ping" && ev.Dir == DirIn })
-	id := c.Ping(nil)
-	r.wait(1, 10*time.Second, "pong via Ping", func(ev Event) bool {
-		return ev.Type == EventFrame && ev.Opcode == "pong" && ev.ID == id && ev.RTTMS > 0
-	})
-	c.Close(1000, "")
-	r.waitEnd(c)
-	_ = context.Background
 }

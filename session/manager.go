@@ -14,9 +14,14 @@ type ManagerOptions struct {
 	// EventBuffer is the capacity of the Events channel. Defaults to 4096.
 	EventBuffer int
 
-	// HighWater is how many undelivered events make the read loops wait for
+	// HighWater is how many undelivered events make the readers wait for
 	// the consumer (TCP backpressure). Defaults to 8192.
 	HighWater int
+
+	// HighWaterBytes is how many payload bytes in undelivered events make
+	// the readers wait: memory is bounded by bytes, not by events, so large
+	// messages cannot pile up. Defaults to 8 MiB.
+	HighWaterBytes int64
 }
 
 // Manager owns many sockets and merges their events into one ordered stream.
@@ -39,7 +44,10 @@ type Manager struct {
 // NewManager starts a Manager; call Shutdown to end it.
 func NewManager(opts ManagerOptions) *Manager {
 	if opts.EventBuffer <= 0 {
-		opts.EventBuffer = 4096
+		opts.EventBuffer = 64
+	}
+	if opts.HighWaterBytes <= 0 {
+		opts.HighWaterBytes = 8 << 20
 	}
 	if opts.HighWater <= 0 {
 		opts.HighWater = 8192
@@ -47,7 +55,7 @@ func NewManager(opts ManagerOptions) *Manager {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
 		ctx: ctx, cancel: cancel,
-		q:   newEventQueue(opts.HighWater),
+		q:   newEventQueue(opts.HighWater, opts.HighWaterBytes),
 		out: make(chan Event, opts.EventBuffer),
 		fwd: make(chan struct{}),
 	}
@@ -68,9 +76,10 @@ func (m *Manager) Open(opts Options) *Conn {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c := &Conn{
-		id: len(m.conns) + 1, m: m, opts: opts, cfg: cfg, err: err,
-		wake: make(chan struct{}, 1), runWake: make(chan struct{}, 1),
+		id: len(m.conns) + 1, m: m, role: RoleClient, opts: opts, cfg: cfg, err: err,
+		runWake: make(chan struct{}, 1),
 	}
+	c.space.L = &c.mu
 	m.conns = append(m.conns, c)
 	if m.shut.Load() {
 		c.err = errors.New("shut down")
@@ -146,6 +155,16 @@ func (m *Manager) Do(target int, cmd Command) error {
 	case CmdReconnect:
 		for _, c := range conns {
 			c.Reconnect()
+		}
+	case CmdFin, CmdFrame, CmdRaw, CmdFragment:
+		for _, c := range conns {
+			c.Craft(cmd)
+		}
+	case CmdMute, CmdUnmute:
+		for _, c := range conns {
+			if err := c.Mute(cmd.Kind == CmdMute); err != nil && len(conns) == 1 {
+				return err
+			}
 		}
 	default:
 		return fmt.Errorf("/%s is not a socket command", cmd.Kind)
@@ -233,11 +252,13 @@ type eventQueue struct {
 	space  *sync.Cond // signalled when items are taken
 	items  []Event
 	high   int
+	bytes  int64 // payload bytes in items
+	highB  int64
 	closed bool
 }
 
-func newEventQueue(high int) *eventQueue {
-	q := &eventQueue{high: high}
+func newEventQueue(high int, highBytes int64) *eventQueue {
+	q := &eventQueue{high: high, highB: highBytes}
 	q.more = sync.NewCond(&q.mu)
 	q.space = sync.NewCond(&q.mu)
 	return q
@@ -245,6 +266,7 @@ func newEventQueue(high int) *eventQueue {
 
 func (q *eventQueue) push(ev Event) {
 	q.mu.Lock()
+	q.bytes += int64(len(ev.Data))
 	q.items = append(q.items, ev)
 	q.mu.Unlock()
 	q.more.Signal()
@@ -252,9 +274,10 @@ func (q *eventQueue) push(ev Event) {
 
 func (q *eventQueue) pushWait(ev Event) {
 	q.mu.Lock()
-	for len(q.items) >= q.high && !q.closed {
+	for (len(q.items) >= q.high || q.bytes >= q.highB) && !q.closed {
 		q.space.Wait()
 	}
+	q.bytes += int64(len(ev.Data))
 	q.items = append(q.items, ev)
 	q.mu.Unlock()
 	q.more.Signal()
@@ -273,6 +296,7 @@ func (q *eventQueue) take(spare []Event) []Event {
 	}
 	items := q.items
 	q.items = spare
+	q.bytes = 0
 	q.space.Broadcast()
 	return items
 }

@@ -48,8 +48,7 @@ type Options struct {
 
 	// CloseTimeout bounds the close handshake: when the peer has not answered
 	// our close frame by then, TCP is dropped and the close is not clean.
-	// Defaults to 5s, which is also the most: the WebSocket library itself
-	// waits no longer for the peer's close frame.
+	// Defaults to 5s; any duration is accepted.
 	CloseTimeout time.Duration
 
 	// PingInterval sends a keepalive ping this often while open.
@@ -81,26 +80,22 @@ type Options struct {
 	// the socket with 1009. Defaults to 16 MiB.
 	MaxMessage int64
 
-	// QueueLimit bounds the messages waiting to be written (queued while not
-	// open, or not yet written while open); beyond it sends are dropped.
+	// QueueLimit bounds the messages queued while the socket is not open
+	// (connecting, or waiting to reconnect); beyond it sends are dropped with
+	// a reason. While open nothing is dropped: the writer takes them in
+	// order, and callers that must not outrun it wait (see Conn.Backlog).
 	// Defaults to 1000.
 	QueueLimit int
 
 	// Wire reports every data frame as a frame event, not only control
 	// frames. Defaults to false.
 	Wire bool
-
-	// NoTap turns the wire tap off: control frames are then reported from
-	// the library's ping/pong hooks and data frames are not seen at all.
-	// Defaults to false (tap on).
-	NoTap bool
 }
 
 // Defaults used when an Options field is zero.
 const (
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultCloseTimeout   = 5 * time.Second
-	MaxCloseTimeout       = 5 * time.Second // the library's own wait for the peer's close
 	DefaultPingTimeout    = 10 * time.Second
 	DefaultBackoffMin     = 500 * time.Millisecond
 	DefaultBackoffMax     = 30 * time.Second
@@ -113,11 +108,8 @@ func (o Options) withDefaults() Options {
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
 	}
-	if o.CloseTimeout <= 0 || o.CloseTimeout > MaxCloseTimeout {
-		o.CloseTimeout = min(max(o.CloseTimeout, 0), MaxCloseTimeout)
-		if o.CloseTimeout == 0 {
-			o.CloseTimeout = DefaultCloseTimeout
-		}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = DefaultCloseTimeout
 	}
 	if o.PingTimeout <= 0 {
 		o.PingTimeout = o.PingInterval

@@ -1,0 +1,576 @@
+package session
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws/wsflate"
+
+	"github.com/wsinspect/wsinspect/internal/wsframe"
+)
+
+// link is one open connection of a Conn: the reader (the only parser of
+// the wire and the only source of its events) and the writer (the only
+// writer of frames). A Conn has a new link for every connection, so no
+// state leaks from one to the next.
+type link struct {
+	c       *Conn
+	nc      net.Conn      // frames are read from and written to this
+	tcp     *net.TCPConn  // TCP underneath, for /fin and abort; may be nil
+	br      *bufio.Reader // reads nc; holds what arrived with the handshake
+	client  bool          // our role is client: we mask, the peer must not
+	deflate *wsflate.Parameters
+	wire    bool
+
+	// Guarded by c.mu.
+	ctrl          []outItem // control frames to write before the queue: pongs, our close
+	writerOn      bool
+	writerDone    chan struct{}
+	inFlight      bool
+	closeQueued   bool       // our close frame is queued or written: never a second
+	closeOut      *closeInfo // our close frame, once written
+	closeIn       *closeInfo // the peer's close frame
+	closeTimer    *time.Timer
+	closeDeadline time.Time
+	violation     *wsframe.Violation
+	eof           bool // the peer ended TCP without a close frame
+	finSent       bool
+	ended         bool // we closed TCP
+	endWhy        string
+	forced        bool // the close timeout dropped TCP
+	aborted       bool
+	writeErr      error
+	pings         map[string][]pendingPing
+	keepTimer     *time.Timer
+	muted         atomic.Bool
+	muteWake      chan struct{}
+
+	// The writer's own.
+	wbuf []byte
+	fw   *flate.Writer
+
+	// The reader's own.
+	checker   wsframe.Checker
+	msg       []byte
+	msgFrames int
+	msgOp     byte
+	msgRSV1   bool
+	utf       wsframe.UTF8
+	gotClose  bool
+	fr        io.ReadCloser
+	dict      []byte
+}
+
+type closeInfo struct {
+	code   int
+	reason string
+	at     time.Time
+}
+
+type pendingPing struct {
+	id   uint64
+	sent time.Time
+}
+
+// errStopped is how the reader ends when we closed the connection.
+var errStopped = errors.New("connection closed by us")
+
+func newLink(c *Conn, hr *handshakeResult) *link {
+	l := &link{
+		c: c, nc: hr.Conn, tcp: hr.TCP, br: hr.Reader,
+		client: c.role == RoleClient, deflate: hr.Deflate, wire: c.opts.Wire,
+		pings: map[string][]pendingPing{},
+	}
+	l.checker = wsframe.Checker{FromClient: !l.client, Deflate: hr.Deflate != nil, MaxMessage: c.opts.MaxMessage}
+	return l
+}
+
+func (l *link) server() bool { return !l.client }
+
+// setMuted stops or resumes the reader; c.mu must be held.
+func (l *link) setMuted(on bool) {
+	was := l.muted.Swap(on)
+	switch {
+	case on && !was:
+		l.muteWake = make(chan struct{})
+		if !l.ended {
+			l.c.emit(Event{Type: EventFault, Fault: "mute", Detail: "stopped reading: pings and a close go unanswered"})
+		}
+	case !on && was:
+		close(l.muteWake)
+		if !l.ended {
+			l.c.emit(Event{Type: EventFault, Fault: "unmute", Detail: "reading again"})
+		}
+	}
+}
+
+// waitUnmuted blocks while the reader is muted; it reports false once the
+// connection has been closed by us.
+func (l *link) waitUnmuted() bool {
+	if !l.muted.Load() {
+		return true
+	}
+	c := l.c
+	c.mu.Lock()
+	for l.muted.Load() && !l.ended {
+		ch := l.muteWake
+		c.mu.Unlock()
+		<-ch
+		c.mu.Lock()
+	}
+	ended := l.ended
+	c.mu.Unlock()
+	return !ended
+}
+
+// serve runs the connection from open until it has ended, then reports
+// closed.
+func (l *link) serve() {
+	c := l.c
+	c.mu.Lock()
+	if c.opts.PingInterval > 0 {
+		l.keepTimer = time.AfterFunc(c.opts.PingInterval, l.keepalive)
+	}
+	c.mu.Unlock()
+	err := l.readLoop()
+	l.finish(err)
+}
+
+// readLoop reads frames until the connection ends, reporting each in wire
+// order; it returns why reading ended.
+func (l *link) readLoop() error {
+	for {
+		if !l.waitUnmuted() {
+			return errStopped
+		}
+		h, err := wsframe.ReadHeader(l.br)
+		if err != nil {
+			if errors.Is(err, wsframe.ErrLengthMSB) {
+				return l.violate(&wsframe.Violation{Rule: wsframe.RuleLengthMSB, Code: wsframe.CloseProtocolError, Detail: "a 64-bit payload length has its most significant bit set"})
+			}
+			return err
+		}
+		if l.gotClose {
+			return l.violate(&wsframe.Violation{Rule: wsframe.RuleDataAfterClose, Code: wsframe.CloseProtocolError, Detail: fmt.Sprintf("a %s frame arrived after the peer's close frame", wsframe.OpcodeName(h.Opcode))})
+		}
+		if v := l.checker.Header(h); v != nil {
+			return l.violate(v)
+		}
+		if h.IsControl() {
+			if err := l.readControl(h); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := l.readData(h); err != nil {
+			return err
+		}
+	}
+}
+
+// readPayload appends a frame's payload to buf, growing it as the bytes
+// arrive (never trusting the announced length for memory), and unmasks it.
+func (l *link) readPayload(buf []byte, h wsframe.Header) ([]byte, error) {
+	start := len(buf)
+	n := int(h.Length)
+	if cap(buf)-len(buf) < n && n <= 1<<20 {
+		grown := make([]byte, len(buf), len(buf)+n)
+		copy(grown, buf)
+		buf = grown
+	}
+	for read := 0; read < n; {
+		chunk := min(n-read, 1<<20)
+		if cap(buf)-len(buf) < chunk {
+			buf = append(buf[:cap(buf)], make([]byte, chunk)...)[:len(buf)]
+		}
+		end := len(buf) + chunk
+		if _, err := io.ReadFull(l.br, buf[len(buf):end]); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return buf, err
+		}
+		buf = buf[:end]
+		read += chunk
+	}
+	if h.Masked {
+		wsframe.Unmask(buf[start:], h.Mask, 0)
+	}
+	return buf, nil
+}
+
+// readData reads one data frame into the message being assembled and
+// reports the message when its last frame is in.
+func (l *link) readData(h wsframe.Header) error {
+	c := l.c
+	if h.Opcode != wsframe.OpContinuation {
+		l.msgOp, l.msgRSV1, l.msgFrames = h.Opcode, h.RSV1, 0
+	}
+	start := len(l.msg)
+	var err error
+	l.msg, err = l.readPayload(l.msg, h)
+	if err != nil {
+		return err
+	}
+	l.msgFrames++
+	if l.wire {
+		c.emitWait(Event{Type: EventFrame, Dir: DirIn, Opcode: wsframe.OpcodeName(h.Opcode), Fin: h.Fin, RSV1: h.RSV1, Masked: h.Masked, Len: int(h.Length)})
+	}
+	text := l.msgOp == wsframe.OpText
+	if text && !l.msgRSV1 && !l.utf.Write(l.msg[start:]) {
+		l.utf.Done()
+		return l.violate(&wsframe.Violation{Rule: wsframe.RuleInvalidUTF8, Code: wsframe.CloseInvalidPayload, Detail: "a text message is not valid UTF-8"})
+	}
+	if !h.Fin {
+		return nil
+	}
+	data := l.msg
+	l.msg = nil
+	if l.msgRSV1 {
+		var v *wsframe.Violation
+		if data, v = l.inflate(data); v != nil {
+			return l.violate(v)
+		}
+		if text && !utf8Valid(data) {
+			return l.violate(&wsframe.Violation{Rule: wsframe.RuleInvalidUTF8, Code: wsframe.CloseInvalidPayload, Detail: "a compressed text message is not valid UTF-8"})
+		}
+	} else if text && !l.utf.Done() {
+		return l.violate(&wsframe.Violation{Rule: wsframe.RuleInvalidUTF8, Code: wsframe.CloseInvalidPayload, Detail: "a text message ends inside a UTF-8 sequence"})
+	}
+	c.emitWait(Event{Type: EventMessage, Dir: DirIn, Opcode: wsframe.OpcodeName(l.msgOp), Len: len(data), Data: data, Frames: l.msgFrames, RSV1: l.msgRSV1})
+	return nil
+}
+
+// deflateTail ends every compressed message (RFC 7692 §7.2.2).
+var deflateTail = []byte{0, 0, 0xff, 0xff}
+
+// inflate decompresses one message, bounded by the message limit.
+func (l *link) inflate(p []byte) ([]byte, *wsframe.Violation) {
+	src := io.MultiReader(bytes.NewReader(p), bytes.NewReader(deflateTail))
+	if l.fr == nil {
+		l.fr = flate.NewReaderDict(src, l.dict)
+	} else if err := l.fr.(flate.Resetter).Reset(src, l.dict); err != nil {
+		return nil, &wsframe.Violation{Rule: wsframe.RuleBadCompression, Code: wsframe.CloseInvalidPayload, Detail: err.Error()}
+	}
+	limit := l.c.opts.MaxMessage
+	out, err := io.ReadAll(io.LimitReader(l.fr, limit+1))
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, &wsframe.Violation{Rule: wsframe.RuleBadCompression, Code: wsframe.CloseInvalidPayload, Detail: "a compressed message does not inflate: " + err.Error()}
+	}
+	if int64(len(out)) > limit {
+		return nil, &wsframe.Violation{Rule: wsframe.RuleMessageTooBig, Code: wsframe.CloseTooBig, Detail: fmt.Sprintf("a compressed message inflates to more than the %d bytes allowed (--max-message)", limit)}
+	}
+	peerResets := l.deflate.ServerNoContextTakeover
+	if l.server() {
+		peerResets = l.deflate.ClientNoContextTakeover
+	}
+	if !peerResets {
+		// Context takeover: the next message may refer to the last 32 KiB.
+		joined := append(l.dict, out...)
+		if len(joined) > wsflate.MaxLZ77WindowSize {
+			joined = joined[len(joined)-wsflate.MaxLZ77WindowSize:]
+		}
+		l.dict = append([]byte(nil), joined...)
+	}
+	return out, nil
+}
+
+// readControl reads and handles one control frame.
+func (l *link) readControl(h wsframe.Header) error {
+	c := l.c
+	payload, err := l.readPayload(nil, h)
+	if err != nil {
+		return err
+	}
+	ev := Event{Type: EventFrame, Dir: DirIn, Opcode: wsframe.OpcodeName(h.Opcode), Fin: h.Fin, Masked: h.Masked, Len: len(payload)}
+	switch h.Opcode {
+	case wsframe.OpPing:
+		ev.Data = payload
+		c.emitWait(ev)
+		c.mu.Lock()
+		if !l.closeQueued && !l.ended {
+			l.ctrl = append(l.ctrl, outItem{kind: itemPong, data: payload, auto: true})
+			l.wakeWriter()
+		}
+		c.mu.Unlock()
+	case wsframe.OpPong:
+		ev.Data = payload
+		c.mu.Lock()
+		if q := l.pings[string(payload)]; len(q) > 0 {
+			ev.ID, ev.RTTMS = q[0].id, float64(time.Since(q[0].sent).Microseconds())/1000
+			if len(q) == 1 {
+				delete(l.pings, string(payload))
+			} else {
+				l.pings[string(payload)] = q[1:]
+			}
+		}
+		c.mu.Unlock()
+		c.emitWait(ev)
+	case wsframe.OpClose:
+		code, reason, v := wsframe.ParseClose(payload)
+		ev.Code, ev.Reason = code, reason
+		if len(payload) < 2 {
+			ev.Code = 0
+		}
+		c.emitWait(ev)
+		if v != nil {
+			return l.violate(v)
+		}
+		l.gotClose = true
+		c.mu.Lock()
+		l.closeIn = &closeInfo{code: code, reason: reason, at: time.Now()}
+		if c.state == StateOpen {
+			c.beginClosing(InitiatorRemote, code, reason, "", "peer is closing")
+		}
+		switch {
+		case l.closeOut != nil:
+			l.handshakeDone()
+		case !l.closeQueued:
+			echo := code
+			if echo == wsframe.CloseNoStatus {
+				echo = 0 // an empty close is answered with an empty close
+			}
+			l.sendClose(echo, reason, true)
+			l.armClose(c.opts.CloseTimeout)
+		}
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// violate reports a broken rule, answers with our close frame carrying its
+// code, and fails the connection promptly: nothing after it is reported.
+func (l *link) violate(v *wsframe.Violation) error {
+	c := l.c
+	c.emitWait(Event{Type: EventViolation, Rule: v.Rule, Detail: v.Detail, Code: v.Code})
+	c.mu.Lock()
+	l.violation = v
+	if c.state == StateOpen {
+		c.beginClosing(InitiatorLocal, v.Code, "", "protocol violation: "+v.Detail, "socket is closing after a protocol violation")
+	}
+	if l.closeQueued {
+		l.armClose(min(c.opts.CloseTimeout, violationLinger))
+	} else {
+		l.sendClose(v.Code, closeReasonFor(v), true)
+		l.armClose(min(c.opts.CloseTimeout, violationLinger) + c.opts.CloseTimeout/4)
+	}
+	c.mu.Unlock()
+	// Read on, reporting nothing, until the peer ends TCP or the linger
+	// ends it: the peer can then read our close frame.
+	_, err := io.Copy(io.Discard, l.br)
+	if err == nil {
+		err = io.EOF
+	}
+	return err
+}
+
+// closeReasonFor is the short reason our close frame carries after a
+// violation.
+func closeReasonFor(v *wsframe.Violation) string {
+	r := v.Rule
+	if len(r) > 123 {
+		r = r[:123]
+	}
+	return r
+}
+
+// keepalive sends a keepalive ping and checks on it after the ping timeout.
+func (l *link) keepalive() {
+	c := l.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l.ended {
+		return
+	}
+	l.keepTimer.Reset(c.opts.PingInterval)
+	if c.state != StateOpen || l.closeQueued {
+		return
+	}
+	for _, it := range l.ctrl {
+		if it.kind == itemPing {
+			return // the last keepalive is not even written yet
+		}
+	}
+	id := c.m.nextID.Add(1)
+	payload := []byte(fmt.Sprintf("wsinspect-keepalive-%d", id))
+	l.ctrl = append(l.ctrl, outItem{kind: itemPing, id: id, data: payload, auto: true})
+	l.pings[string(payload)] = append(l.pings[string(payload)], pendingPing{id: id, sent: time.Now()})
+	l.wakeWriter()
+	time.AfterFunc(c.opts.PingTimeout, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if l.ended {
+			return
+		}
+		for _, p := range l.pings[string(payload)] {
+			if p.id == id {
+				c.emit(Event{Type: EventError, ID: id, Error: fmt.Sprintf("ping timeout: no pong within %s", c.opts.PingTimeout)})
+				if c.opts.PingTimeoutClose {
+					l.abort(fmt.Sprintf("no pong within %s (ping timeout): TCP dropped", c.opts.PingTimeout))
+				}
+				return
+			}
+		}
+	})
+}
+
+// finish reports how the connection ended, once the reader has stopped:
+// per RFC 6455 §7.1.5 the close code is the one in the peer's close frame,
+// or 1006 when none arrived.
+func (l *link) finish(readErr error) {
+	c := l.c
+	if errors.Is(readErr, io.EOF) {
+		c.mu.Lock()
+		noClose := l.closeIn == nil && !l.ended && l.violation == nil
+		c.mu.Unlock()
+		if noClose {
+			l.peerEOF()
+			// Keep reading nothing: wait for our close frame to go, then
+			// end (the peer cannot answer it).
+			c.mu.Lock()
+			for !l.ended && l.writerOn {
+				done := l.writerDone
+				c.mu.Unlock()
+				<-done
+				c.mu.Lock()
+			}
+			c.mu.Unlock()
+		}
+	}
+	c.mu.Lock()
+	l.stop("")
+	if l.closeTimer != nil {
+		l.closeTimer.Stop()
+	}
+	if l.keepTimer != nil {
+		l.keepTimer.Stop()
+	}
+	done := l.writerDone
+	writerOn := l.writerOn
+	c.mu.Unlock()
+	if writerOn {
+		<-done
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ev := l.closedEvent(readErr)
+	c.setState(StateClosed, ev)
+	for _, it := range l.ctrl {
+		l.dropItem(it, "socket is closed")
+	}
+	l.ctrl = nil
+	c.dropQueue("socket is closed")
+	c.cur = nil
+	if c.drainTimer != nil {
+		c.drainTimer.Stop()
+		c.drainTimer = nil
+	}
+}
+
+// peerEOF handles TCP ending without a close frame: it is reported, and
+// our close frame is still sent (the peer may read it).
+func (l *link) peerEOF() {
+	c := l.c
+	c.emitWait(Event{Type: EventEOF, Detail: "peer half-closed TCP (FIN) without a close frame"})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l.eof = true
+	switch c.state {
+	case StateOpen:
+		c.beginClosing(InitiatorRemote, 0, "", "peer half-closed TCP without a close frame", "peer half-closed the connection")
+		l.sendClose(wsframe.CloseNormal, "", true)
+	case StateClosing:
+		if !l.closeQueued {
+			l.sendClose(wsframe.CloseNormal, "", true)
+		}
+	}
+	if l.closeOut != nil || !l.closeQueued {
+		l.stop("")
+	}
+}
+
+// closedEvent says how the connection ended; c.mu must be held.
+func (l *link) closedEvent(readErr error) Event {
+	c := l.c
+	in, out := l.closeIn, l.closeOut
+	ev := Event{Code: wsframe.CloseAbnormal, Initiator: InitiatorNone}
+	if c.state == StateClosing {
+		ev.Initiator = c.closingBy
+	}
+	if in != nil {
+		ev.Code, ev.Reason = in.code, in.reason
+	}
+	switch {
+	case l.violation != nil:
+		ev.Initiator = InitiatorLocal
+		ev.Detail = fmt.Sprintf("protocol violation (%s): %s; we closed with %d", l.violation.Rule, l.violation.Detail, l.violation.Code)
+	case l.aborted:
+		ev.Initiator = InitiatorLocal
+		ev.Detail = l.endWhy
+		if in != nil {
+			ev.Detail += fmt.Sprintf(" (after the peer's close %d)", in.code)
+		}
+	case in != nil && out != nil:
+		ev.Clean = true
+		if ev.Initiator == InitiatorLocal {
+			ev.Detail = fmt.Sprintf("we sent close %d; peer answered %d after %s", out.code, in.code, in.at.Sub(out.at).Round(time.Microsecond))
+		} else {
+			ev.Initiator = InitiatorRemote
+			ev.Detail = fmt.Sprintf("peer sent close %d; we answered", in.code)
+		}
+		if l.forced && l.client {
+			ev.Detail += fmt.Sprintf("; the server did not end TCP within %s, so we did", c.opts.CloseTimeout)
+		}
+	case l.eof:
+		ev.Initiator = InitiatorRemote
+		ev.Detail = "peer ended TCP (FIN) without a close frame"
+		if out != nil && c.closingBy == InitiatorLocal {
+			ev.Initiator = InitiatorLocal
+			ev.Detail = fmt.Sprintf("sent close %d; peer ended TCP without answering", out.code)
+		}
+	case in != nil:
+		ev.Initiator = InitiatorRemote
+		ev.Detail = fmt.Sprintf("peer sent close %d; our answer was not sent (%s)", in.code, describeErr(firstErr(l.writeErr, readErr)))
+	case out != nil && l.forced:
+		ev.Detail = fmt.Sprintf("sent close %d; peer did not answer within %s (--close-timeout): TCP dropped", out.code, c.opts.CloseTimeout)
+	case out != nil:
+		ev.Detail = fmt.Sprintf("sent close %d; no close frame came back (%s)", out.code, describeErr(firstErr(readErr, l.writeErr)))
+	case l.closeQueued && l.forced:
+		ev.Detail = fmt.Sprintf("our close frame could not be written within %s (--close-timeout; the peer is not reading): TCP dropped", c.opts.CloseTimeout)
+	case l.closeQueued:
+		ev.Detail = fmt.Sprintf("our close frame could not be written (%s): TCP dropped", describeErr(firstErr(l.writeErr, readErr)))
+	default:
+		if ev.Initiator == InitiatorNone {
+			ev.Initiator = InitiatorRemote
+		}
+		ev.Detail = fmt.Sprintf("connection lost without a close frame: %s", describeErr(firstErr(l.writeErr, readErr)))
+	}
+	if l.endWhy != "" && !l.aborted && !bytes.Contains([]byte(ev.Detail), []byte(l.endWhy)) {
+		ev.Detail = l.endWhy + "; " + ev.Detail
+	}
+	return ev
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, errStopped) && !isClosedErr(err) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func utf8Valid(p []byte) bool { return utf8.Valid(p) }

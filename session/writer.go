@@ -1,0 +1,381 @@
+package session
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/wsinspect/wsinspect/internal/wsframe"
+)
+
+// wakeWriter makes sure the writer runs while there is something to write.
+// The writer is a goroutine that exists only while it has work, so an idle
+// socket costs one goroutine (its reader); c.mu must be held.
+func (l *link) wakeWriter() {
+	if l.writerOn || l.ended {
+		return
+	}
+	l.writerOn = true
+	l.writerDone = make(chan struct{})
+	go l.writeLoop(l.writerDone)
+}
+
+// busy reports whether the writer holds an item it has not finished
+// writing; c.mu must be held.
+func (l *link) busy() bool { return l != nil && l.inFlight }
+
+// next takes the next item to write: control frames (pongs, our close)
+// first, then the socket's ordered queue while it is open; c.mu must be held.
+func (l *link) next() (outItem, bool) {
+	c := l.c
+	if len(l.ctrl) > 0 {
+		it := l.ctrl[0]
+		l.ctrl[0] = outItem{}
+		l.ctrl = l.ctrl[1:]
+		return it, true
+	}
+	if c.state == StateOpen && len(c.queue) > 0 {
+		it := c.queue[0]
+		c.queue[0] = outItem{}
+		c.queue = c.queue[1:]
+		c.space.Broadcast()
+		return it, true
+	}
+	return outItem{}, false
+}
+
+// writeLoop is the one writer of the connection: every frame we send, data,
+// control or crafted, goes through it in order. Each item's event is
+// reported as the item is handed to the socket, before the write, so a
+// reply can never be reported before what it answers.
+func (l *link) writeLoop(done chan struct{}) {
+	defer close(done)
+	c := l.c
+	for {
+		c.mu.Lock()
+		l.inFlight = false
+		c.closeDrained()
+		it, ok := l.next()
+		if !ok || l.ended {
+			l.writerOn = false
+			if ok {
+				l.dropItem(it, "socket is closed")
+			}
+			c.mu.Unlock()
+			return
+		}
+		l.inFlight = true
+		if l.finSent && it.kind != itemClose && it.kind != itemPong {
+			l.dropItem(it, "TCP is half-closed (/fin): nothing more can be written")
+			c.mu.Unlock()
+			continue
+		}
+		if it.kind == itemPing {
+			l.pingWritten(it)
+		}
+		c.mu.Unlock()
+
+		err := l.writeItem(&it)
+		if err != nil {
+			l.writeFailed(it, err)
+			continue
+		}
+		if it.kind == itemClose || (it.kind == itemFrame && it.hdr.Opcode == wsframe.OpClose) {
+			l.closeWritten(it)
+		}
+	}
+}
+
+// pingWritten starts a ping's round trip as it goes out; a keepalive ping
+// was registered when it was queued, so that its timeout runs even when it
+// cannot be written; c.mu must be held.
+func (l *link) pingWritten(it outItem) {
+	key := string(it.data)
+	for i, p := range l.pings[key] {
+		if p.id == it.id {
+			l.pings[key][i].sent = time.Now()
+			return
+		}
+	}
+	l.pings[key] = append(l.pings[key], pendingPing{id: it.id, sent: time.Now()})
+}
+
+// dropItem reports an item the writer cannot write; c.mu must be held.
+func (l *link) dropItem(it outItem, reason string) {
+	switch it.kind {
+	case itemPong, itemClose:
+		// The engine's own frames have no id and no outcome to report.
+	default:
+		l.c.drop(it, reason)
+	}
+}
+
+// writeFailed handles a failed write: the connection is broken (or was
+// dropped by us), so TCP is closed and the reader reports how it ended.
+func (l *link) writeFailed(it outItem, err error) {
+	c := l.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l.writeErr == nil && !l.ended {
+		l.writeErr = err
+	}
+	l.stop("")
+}
+
+// writeItem encodes one item and writes it with one write call, reporting
+// its events first.
+func (l *link) writeItem(it *outItem) error {
+	c := l.c
+	buf := l.wbuf[:0]
+	now := time.Now()
+	switch it.kind {
+	case itemData:
+		op := wsframe.OpBinary
+		if it.opcode == "text" {
+			op = wsframe.OpText
+		}
+		payload, rsv1 := it.data, false
+		if l.deflate != nil {
+			payload, rsv1 = l.compress(it.data), true
+		}
+		h := wsframe.Header{Fin: true, RSV1: rsv1, Opcode: op}
+		buf = l.appendFrame(buf, h, payload)
+		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.data), Data: it.data, Frames: 1})
+		if l.wire {
+			c.emit(l.frameEvent(now, h, len(payload), nil, it))
+		}
+	case itemFragment:
+		n := max(min(it.frags, len(it.data)), 1)
+		size := (len(it.data) + n - 1) / n
+		if size == 0 {
+			size = 1
+		}
+		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: "text", Len: len(it.data), Data: it.data, Frames: n})
+		for i := range n {
+			part := it.data[min(i*size, len(it.data)):min((i+1)*size, len(it.data))]
+			if i == n-1 {
+				part = it.data[min(i*size, len(it.data)):]
+			}
+			h := wsframe.Header{Fin: i == n-1, Opcode: wsframe.OpContinuation}
+			if i == 0 {
+				h.Opcode = wsframe.OpText
+			}
+			buf = l.appendFrame(buf, h, part)
+			if l.wire {
+				c.emit(l.frameEvent(now, h, len(part), nil, it))
+			}
+		}
+	case itemPing, itemPong:
+		h := wsframe.Header{Fin: true, Opcode: wsframe.OpPing}
+		if it.kind == itemPong {
+			h.Opcode = wsframe.OpPong
+		}
+		buf = l.appendFrame(buf, h, it.data)
+		c.emit(l.frameEvent(now, h, len(it.data), it.data, it))
+	case itemClose:
+		h := wsframe.Header{Fin: true, Opcode: wsframe.OpClose}
+		p := wsframe.ClosePayload(it.code, it.reason)
+		buf = l.appendFrame(buf, h, p)
+		ev := l.frameEvent(now, h, len(p), nil, it)
+		ev.Code, ev.Reason = it.code, it.reason
+		c.emit(ev)
+	case itemFrame:
+		h := it.hdr
+		if h.Masked {
+			h.Mask = wsframe.NewMask()
+		}
+		buf = wsframe.AppendFrame(buf, h, it.data)
+		ev := l.frameEvent(now, h, len(it.data), nil, it)
+		ev.Len = int(max(h.Length, int64(len(it.data))))
+		if h.Opcode == wsframe.OpClose && len(it.data) >= 2 {
+			ev.Code, ev.Reason = int(it.data[0])<<8|int(it.data[1]), string(it.data[2:])
+		} else {
+			ev.Data = it.data
+		}
+		c.emit(ev)
+	case itemRaw:
+		buf = append(buf, it.data...)
+		c.emit(Event{Time: now, Type: EventFrame, Dir: DirOut, Opcode: "raw", Len: len(it.data), Data: it.data, ID: it.id, Crafted: true})
+	case itemFin:
+		c.emit(Event{Time: now, Type: EventFault, Fault: "fin", ID: it.id, Detail: "we half-closed TCP (FIN) without a close frame"})
+		c.mu.Lock()
+		l.finSent = true
+		c.mu.Unlock()
+		return l.closeWrite()
+	}
+	if cap(buf) <= 64<<10 {
+		l.wbuf = buf[:0] // keep a small buffer for the next frame
+	}
+	_, err := l.nc.Write(buf)
+	return err
+}
+
+// appendFrame appends a frame with our role's masking.
+func (l *link) appendFrame(buf []byte, h wsframe.Header, payload []byte) []byte {
+	if l.client {
+		h.Masked = true
+		h.Mask = wsframe.NewMask()
+	}
+	return wsframe.AppendFrame(buf, h, payload)
+}
+
+// frameEvent is the frame event of a frame we write.
+func (l *link) frameEvent(now time.Time, h wsframe.Header, n int, data []byte, it *outItem) Event {
+	return Event{
+		Time: now, Type: EventFrame, Dir: DirOut, Opcode: wsframe.OpcodeName(h.Opcode),
+		Fin: h.Fin, RSV1: h.RSV1, RSV2: h.RSV2, RSV3: h.RSV3, Masked: h.Masked || (l.client && it.kind != itemFrame),
+		Len: n, Data: data, ID: it.id, Auto: it.auto, Crafted: it.kind == itemFrame || it.kind == itemFragment,
+	}
+}
+
+// compress deflates one message without context takeover (always allowed:
+// the peer's window simply holds nothing we refer to).
+func (l *link) compress(p []byte) []byte {
+	var out bytes.Buffer
+	if l.fw == nil {
+		l.fw, _ = flate.NewWriter(&out, flate.BestSpeed)
+	} else {
+		l.fw.Reset(&out)
+	}
+	_, _ = l.fw.Write(p)
+	_ = l.fw.Flush()
+	b := out.Bytes()
+	// RFC 7692 §7.2.1: remove the 00 00 ff ff of the sync flush.
+	if len(b) >= 4 && bytes.Equal(b[len(b)-4:], []byte{0, 0, 0xff, 0xff}) {
+		b = b[:len(b)-4]
+	}
+	return b
+}
+
+// closeWrite half-closes TCP: the peer reads end-of-file, we can still read.
+func (l *link) closeWrite() error {
+	type closeWriter interface{ CloseWrite() error }
+	if cw, ok := l.nc.(closeWriter); ok {
+		if err := cw.CloseWrite(); err != nil {
+			return err
+		}
+	}
+	if l.tcp != nil && l.tcp != l.nc {
+		return l.tcp.CloseWrite()
+	}
+	if _, ok := l.nc.(closeWriter); !ok {
+		return errors.New("this connection cannot be half-closed")
+	}
+	return nil
+}
+
+// closeWritten records our close frame on the wire and decides what waits
+// next: the peer's answer (bounded by the close timeout), or, when it was
+// our answer to the peer's close, the end of TCP.
+func (l *link) closeWritten(it outItem) {
+	c := l.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	code := it.code
+	if it.kind == itemFrame {
+		code, _, _ = wsframe.ParseClose(it.data)
+		if c.state == StateOpen {
+			_, reason, _ := wsframe.ParseClose(it.data)
+			c.beginClosing(InitiatorLocal, code, reason, "a crafted close frame was sent", "socket is closing")
+			l.closeQueued = true
+			l.armClose(c.opts.CloseTimeout)
+		}
+	}
+	l.closeOut = &closeInfo{code: code, reason: it.reason, at: time.Now()}
+	switch {
+	case l.violation != nil || l.eof:
+		// Nothing will answer: the peer broke the protocol or has ended
+		// its side of TCP. Linger briefly so the close frame is read.
+		l.armClose(min(c.opts.CloseTimeout, violationLinger))
+	case l.closeIn != nil:
+		l.handshakeDone()
+	}
+}
+
+// violationLinger is how long we keep reading (and discarding) after our
+// close frame answered a protocol violation, so the peer can read it before
+// TCP goes: RFC 6455 §7.1.7 wants the connection failed promptly.
+const violationLinger = time.Second
+
+// handshakeDone ends TCP once both close frames have crossed: a server
+// closes at once (RFC 6455 §7.1.1); a client waits for the server to,
+// within the close timeout; c.mu must be held.
+func (l *link) handshakeDone() {
+	if l.server() {
+		l.stop("")
+		return
+	}
+	l.armClose(l.c.opts.CloseTimeout)
+}
+
+// armClose (re)starts the timer that drops TCP if the close has not ended
+// by then; c.mu must be held.
+func (l *link) armClose(d time.Duration) {
+	if l.closeTimer != nil {
+		l.closeTimer.Stop()
+	}
+	l.closeDeadline = time.Now().Add(d)
+	l.closeTimer = time.AfterFunc(d, func() {
+		l.c.mu.Lock()
+		defer l.c.mu.Unlock()
+		if !l.ended {
+			l.forced = true
+			l.stop("")
+		}
+	})
+}
+
+// sendClose queues our close frame ahead of any data (once per
+// connection); auto marks a close the engine sends on its own (an answer,
+// or after a violation); c.mu must be held.
+func (l *link) sendClose(code int, reason string, auto bool) {
+	if l.closeQueued || l.ended {
+		return
+	}
+	l.closeQueued = true
+	l.ctrl = append(l.ctrl, outItem{kind: itemClose, code: code, reason: reason, auto: auto})
+	if !auto {
+		l.armClose(l.c.opts.CloseTimeout)
+	}
+	l.wakeWriter()
+}
+
+// abort drops TCP now, without a close handshake; c.mu must be held.
+func (l *link) abort(why string) {
+	if l.ended {
+		return
+	}
+	l.aborted = true
+	l.stop(why)
+}
+
+// stop closes the connection (once): every blocked read and write fails at
+// once, and a muted reader wakes up; c.mu must be held.
+func (l *link) stop(why string) {
+	if l.ended {
+		return
+	}
+	l.ended = true
+	if why != "" {
+		l.endWhy = why
+	}
+	l.nc.Close()
+	if l.tcp != nil {
+		l.tcp.Close()
+	}
+	l.setMuted(false)
+}
+
+// isClosedErr reports an error from using a connection we closed.
+func isClosedErr(err error) bool { return errors.Is(err, net.ErrClosed) }
+
+// describeErr is an error in words for details.
+func describeErr(err error) string {
+	if err == nil {
+		return "connection closed"
+	}
+	return fmt.Sprint(unwrapAll(err))
+}
