@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -644,6 +646,313 @@ func readText(t *testing.T, res *handshakeResult) string {
 		}
 	}
 	return string(f.Payload)
+}
+
+// upgradeServer serves serverHandshake with sc under httptest, with ctx
+// (nil: the request's). Each upgrade is handled by then (which may be nil)
+// before the connection is closed, and each handler's outcome is sent on
+// the returned channel.
+func upgradeServer(t *testing.T, ctx context.Context, sc serverConfig, then func(*handshakeResult)) (string, <-chan error) {
+	t.Helper()
+	out := make(chan error, 8)
+	var wg sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1)
+		defer wg.Done()
+		hctx := ctx
+		if hctx == nil {
+			hctx = r.Context()
+		}
+		res, err := serverHandshake(hctx, w, r, sc)
+		if err == nil {
+			if res.Status != 101 || res.RequestHeader.Get("Host") == "" || res.TCP == nil {
+				err = fmt.Errorf("result %+v", res)
+			} else if then != nil {
+				then(res)
+			}
+			res.Conn.Close()
+		}
+		out <- err
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		wg.Wait()
+	})
+	return strings.TrimPrefix(srv.URL, "http://"), out
+}
+
+// rawUpgrade sends an upgrade request by hand (head is the request line
+// and headers, without the blank line), followed at once by early, and
+// reads the answer.
+func rawUpgrade(t *testing.T, addr, head string, early []byte) (net.Conn, *bufio.Reader, *http.Response) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.Write(append([]byte(head+"\r\n"), early...)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, br, resp
+}
+
+const testKey = "dGhlIHNhbXBsZSBub25jZQ=="
+
+// upgradeRequestHead is a valid upgrade request head with extra header lines.
+func upgradeRequestHead(extra string) string {
+	return "GET /chat?room=1 HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n" + extra
+}
+
+// TestUpgradeSubprotocol: the subprotocol is chosen by our preference
+// among those offered.
+func TestUpgradeSubprotocol(t *testing.T) {
+	got := make(chan *handshakeResult, 2)
+	addr, errs := upgradeServer(t, nil, serverConfig{Subprotocols: []string{"superchat", "chat"}}, func(res *handshakeResult) { got <- res })
+	for offer, want := range map[string]string{"chat, superchat": "superchat", "chat": "chat", "other": ""} {
+		_, _, resp := rawUpgrade(t, addr, upgradeRequestHead("Sec-WebSocket-Protocol: "+offer+"\r\n"), nil)
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		res := <-got
+		if resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Protocol") != want || res.Subprotocol != want ||
+			resp.Header.Get("Sec-WebSocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+			t.Fatalf("offer %q: %d %v, result %q", offer, resp.StatusCode, resp.Header, res.Subprotocol)
+		}
+		if fmt.Sprint(res.Header) != fmt.Sprint(resp.Header) {
+			t.Fatalf("we report %v, the client got %v", res.Header, resp.Header)
+		}
+	}
+}
+
+// TestUpgradeCompression: permessage-deflate is accepted only when on, and
+// an offer we cannot honour is declined in favour of the next.
+func TestUpgradeCompression(t *testing.T) {
+	const offer = "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10, permessage-deflate; client_max_window_bits\r\n"
+	for _, on := range []bool{false, true} {
+		got := make(chan *handshakeResult, 1)
+		addr, errs := upgradeServer(t, nil, serverConfig{Compress: on}, func(res *handshakeResult) { got <- res })
+		_, _, resp := rawUpgrade(t, addr, upgradeRequestHead(offer), nil)
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		res := <-got
+		ext := resp.Header.Get("Sec-WebSocket-Extensions")
+		if !on {
+			if ext != "" || res.Deflate != nil {
+				t.Fatalf("off: extensions %q", ext)
+			}
+			continue
+		}
+		if ext != "permessage-deflate;server_no_context_takeover;client_no_context_takeover" || res.Extensions != ext || res.Deflate == nil || *res.Deflate != serverDeflate {
+			t.Fatalf("on: extensions %q, result %q %+v", ext, res.Extensions, res.Deflate)
+		}
+	}
+}
+
+// TestUpgradeReject: Reject answers with its status and body and does not
+// upgrade.
+func TestUpgradeReject(t *testing.T) {
+	addr, errs := upgradeServer(t, nil, serverConfig{Reject: &Rejection{Status: 401, Body: "who are you?"}}, nil)
+	_, _, resp := rawUpgrade(t, addr, upgradeRequestHead(""), nil)
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 100))
+	if resp.StatusCode != 401 || string(body) != "who are you?\n" {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	var he *HandshakeError
+	if err := <-errs; !errors.As(err, &he) || he.Status != 401 || he.Body != "who are you?\n" {
+		t.Fatalf("server side: %v", err)
+	}
+}
+
+// TestUpgradeDelay: the 101 is held for HandshakeDelay, and a frame the
+// client sent meanwhile is the first thing the server's reader yields.
+func TestUpgradeDelay(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	early := ws.MustCompileFrame(ws.MaskFrame(ws.NewTextFrame([]byte("sent while connecting"))))
+	for _, together := range []bool{true, false} {
+		t.Run(fmt.Sprintf("same write=%v", together), func(t *testing.T) {
+			got := make(chan string, 1)
+			addr, errs := upgradeServer(t, nil, serverConfig{HandshakeDelay: delay}, func(res *handshakeResult) {
+				got <- readText(t, res)
+			})
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			start := time.Now()
+			head := []byte(upgradeRequestHead("") + "\r\n")
+			if together {
+				_, err = c.Write(append(head, early...))
+			} else if _, err = c.Write(head); err == nil {
+				_, err = c.Write(early)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetReadDeadline(time.Now().Add(15 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(start); resp.StatusCode != 101 || d < delay {
+				t.Fatalf("status %d after %s", resp.StatusCode, d)
+			}
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+			if s := <-got; s != "sent while connecting" {
+				t.Fatalf("server read %q first", s)
+			}
+		})
+	}
+	t.Run("cancelled", func(t *testing.T) {
+		// The handler's ctx is cancelled once the request is in: the
+		// handler is then in its hour-long delay, or about to be.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		entered := make(chan struct{})
+		addr, errs := upgradeServer(t, &signalCtx{Context: ctx, entered: entered}, serverConfig{HandshakeDelay: time.Hour}, nil)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte(upgradeRequestHead("") + "\r\n"))
+		<-entered
+		cancel()
+		select {
+		case err := <-errs:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the delay was not cut short")
+		}
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != 503 {
+			t.Fatalf("client got %v %v", resp, err)
+		}
+	})
+}
+
+// signalCtx is a context that closes entered the first time its Done is
+// asked for: a barrier for "the handler is waiting on ctx".
+type signalCtx struct {
+	context.Context
+	entered chan struct{}
+	once    sync.Once
+}
+
+func (c *signalCtx) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.entered) })
+	return c.Context.Done()
+}
+
+// TestUpgradeBadRequests: requests that are not valid upgrades get 400
+// with a plain reason, or 426 naming version 13.
+func TestUpgradeBadRequests(t *testing.T) {
+	addr, errs := upgradeServer(t, nil, serverConfig{}, nil)
+	valid := upgradeRequestHead("")
+	cases := []struct {
+		name, head string
+		status     int
+		reason     string
+	}{
+		{"POST", strings.Replace(valid, "GET", "POST", 1) + "Content-Length: 0\r\n", 400, "a WebSocket upgrade is a GET, not POST"},
+		{"HTTP/1.0", strings.Replace(valid, "HTTP/1.1", "HTTP/1.0", 1), 400, "needs HTTP/1.1"},
+		{"no Upgrade", strings.Replace(valid, "Upgrade: websocket\r\n", "", 1), 400, "no Upgrade: websocket header"},
+		{"Upgrade h2c", strings.Replace(valid, "Upgrade: websocket", "Upgrade: h2c", 1), 400, `Upgrade header is "h2c", not websocket`},
+		{"no Connection upgrade", strings.Replace(valid, "keep-alive, Upgrade", "keep-alive", 1), 400, "Connection header is \"keep-alive\", without upgrade"},
+		{"version 8", strings.Replace(valid, "Version: 13", "Version: 8", 1), 426, `Sec-WebSocket-Version "8" is not supported; this server speaks 13`},
+		{"no version", strings.Replace(valid, "Sec-WebSocket-Version: 13\r\n", "", 1), 426, "no Sec-WebSocket-Version header"},
+		{"short key", strings.Replace(valid, testKey, "c2hvcnQ=", 1), 400, `Sec-WebSocket-Key "c2hvcnQ=" is not 16 bytes in base64`},
+		{"no key", strings.Replace(valid, "Sec-WebSocket-Key: "+testKey+"\r\n", "", 1), 400, "no Sec-WebSocket-Key header"},
+	}
+	for _, tc := range cases {
+		_, _, resp := rawUpgrade(t, addr, tc.head, nil)
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.reason) {
+			t.Errorf("%s: %d %q", tc.name, resp.StatusCode, body)
+		}
+		if tc.status == 426 && resp.Header.Get("Sec-WebSocket-Version") != "13" {
+			t.Errorf("%s: 426 without Sec-WebSocket-Version: 13: %v", tc.name, resp.Header)
+		}
+		var he *HandshakeError
+		if err := <-errs; !errors.As(err, &he) || he.Status != tc.status || !strings.Contains(he.Reason, tc.reason) {
+			t.Errorf("%s: server side %v", tc.name, err)
+		}
+	}
+}
+
+// TestUpgradePeerClients: clients written by others upgrade through
+// serverHandshake, with our subprotocol preference and with compression on
+// and off, and exchange a message each way.
+func TestUpgradePeerClients(t *testing.T) {
+	for _, kind := range peerKinds {
+		for _, deflate := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/deflate=%v", kind, deflate), func(t *testing.T) {
+				t.Parallel()
+				fromClient := make(chan string, 1)
+				addr, errs := upgradeServer(t, nil, serverConfig{Subprotocols: []string{"superchat", "chat"}, Compress: deflate}, func(res *handshakeResult) {
+					if err := ws.WriteFrame(res.Conn, ws.NewTextFrame([]byte("welcome"))); err != nil {
+						t.Error(err)
+						return
+					}
+					fromClient <- readText(t, res)
+					ws.WriteFrame(res.Conn, ws.NewCloseFrame(ws.NewCloseFrameBody(1000, "")))
+				})
+				mode := "plain"
+				if deflate {
+					mode = "deflate"
+				}
+				out := runPeerClient(t, kind, "ws://"+addr+"/chat", mode, "chat", "superchat")
+				var got struct{ Protocol, Extensions, Got string }
+				if err := json.Unmarshal(out, &got); err != nil {
+					t.Fatalf("client said %q: %v", out, err)
+				}
+				if got.Protocol != "superchat" || got.Got != "welcome" || strings.Contains(got.Extensions, "permessage-deflate") != deflate {
+					t.Fatalf("client saw %+v", got)
+				}
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+				if s := <-fromClient; s != "hi" {
+					t.Fatalf("server read %q", s)
+				}
+			})
+		}
+	}
+}
+
+// runPeerClient runs testdata/peers/ws_client.js or ws_client.py and
+// returns what it printed.
+func runPeerClient(t *testing.T, kind string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var cmd *exec.Cmd
+	switch kind {
+	case "node-ws":
+		cmd = exec.CommandContext(ctx, "node", append([]string{"testdata/peers/ws_client.js"}, args...)...)
+	case "python-websockets":
+		cmd = exec.CommandContext(ctx, "/usr/bin/python3", append([]string{"testdata/peers/ws_client.py"}, args...)...)
+	}
+	cmd.Stderr = &prefixWriter{t: t, prefix: kind + " client: "}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s client: %v", kind, err)
+	}
+	return bytes.TrimSpace(out)
 }
 
 func discardLog() *log.Logger { return log.New(io.Discard, "", 0) }
