@@ -16,6 +16,9 @@ peers:
 	@/usr/bin/python3 -c 'import websockets' 2>/dev/null || { \
 		echo "installing Debian's python3-websockets"; \
 		apt-get update -qq && apt-get install -y -qq python3-websockets >/dev/null; }
+	@command -v tinyproxy >/dev/null || { \
+		echo "installing Debian's tinyproxy"; \
+		apt-get update -qq && apt-get install -y -qq tinyproxy >/dev/null; }
 	@command -v node >/dev/null || { echo "node is needed for the npm ws peer"; exit 1; }
 	@test -d session/testdata/peers/node_modules/ws || { \
 		echo "installing npm's ws"; \

@@ -42,6 +42,10 @@ type Options struct {
 	// Compress offers permessage-deflate. Defaults to false (off).
 	Compress bool
 
+	// FollowRedirects follows up to 5 redirects, each reported. Defaults to
+	// false: a 3xx fails the handshake and shows its Location, as browsers do.
+	FollowRedirects bool
+
 	// ConnectTimeout bounds the TCP dial, TLS and upgrade handshake.
 	// Defaults to 10s.
 	ConnectTimeout time.Duration
