@@ -36,8 +36,9 @@ type Manager struct {
 	wg     sync.WaitGroup
 	nextID atomic.Uint64
 
-	mu    sync.Mutex
-	conns []*Conn
+	mu        sync.Mutex
+	conns     []*Conn
+	listeners []*Listener
 	shut  atomic.Bool // Shutdown has begun: nothing may start again
 }
 
@@ -67,24 +68,39 @@ func NewManager(opts ManagerOptions) *Manager {
 // event has been delivered.
 func (m *Manager) Events() <-chan Event { return m.out }
 
+// newConn adds a socket with the next id.
+func (m *Manager) newConn(role string, opts Options) *Conn {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := &Conn{id: len(m.conns) + 1, m: m, role: role, opts: opts, runWake: make(chan struct{}, 1)}
+	c.space.L = &c.mu
+	m.conns = append(m.conns, c)
+	return c
+}
+
+// track counts a goroutine that Shutdown must wait for; it reports false
+// once Shutdown has begun.
+func (m *Manager) track() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.shut.Load() {
+		return false
+	}
+	m.wg.Add(1)
+	return true
+}
+
 // Open creates a socket and starts dialing it at once. Invalid options
 // (a bad URL, an unreadable CA file) make a socket that fails at once with
 // the reason, so every socket reports through the same events.
 func (m *Manager) Open(opts Options) *Conn {
 	opts = opts.withDefaults()
 	cfg, err := newDialConfig(opts)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := &Conn{
-		id: len(m.conns) + 1, m: m, role: RoleClient, opts: opts, cfg: cfg, err: err,
-		runWake: make(chan struct{}, 1),
-	}
-	c.space.L = &c.mu
-	m.conns = append(m.conns, c)
+	c := m.newConn(RoleClient, opts)
+	c.cfg, c.err = cfg, err
 	if m.shut.Load() {
 		c.err = errors.New("shut down")
 	}
-	c.mu.Lock()
 	c.setState(StateConnecting, Event{URL: opts.URL})
 	c.start()
 	c.mu.Unlock()
@@ -133,39 +149,34 @@ func (m *Manager) Do(target int, cmd Command) error {
 	if len(conns) == 0 {
 		return errors.New("no sockets")
 	}
+	for _, c := range conns {
+		if err := m.doOne(c, cmd); err != nil && len(conns) == 1 {
+			return err
+		}
+	}
+	return nil
+}
+
+// doOne carries out a socket command on one socket.
+func (m *Manager) doOne(c *Conn, cmd Command) error {
 	switch cmd.Kind {
 	case CmdSend:
-		for _, c := range conns {
-			c.Send(cmd.Opcode, cmd.Data)
-		}
+		c.Send(cmd.Opcode, cmd.Data)
 	case CmdPing:
-		for _, c := range conns {
-			c.Ping(cmd.Data)
-		}
+		c.Ping(cmd.Data)
 	case CmdClose:
-		for _, c := range conns {
-			if err := c.Close(cmd.Code, cmd.Reason); err != nil {
-				return err
-			}
-		}
+		return c.Close(cmd.Code, cmd.Reason)
 	case CmdAbort:
-		for _, c := range conns {
-			c.Abort()
-		}
+		c.Abort()
 	case CmdReconnect:
-		for _, c := range conns {
-			c.Reconnect()
+		if c.role != RoleClient {
+			return fmt.Errorf("socket #%d was accepted, not dialed: it cannot reconnect", c.id)
 		}
+		c.Reconnect()
 	case CmdFin, CmdFrame, CmdRaw, CmdFragment:
-		for _, c := range conns {
-			c.Craft(cmd)
-		}
+		c.Craft(cmd)
 	case CmdMute, CmdUnmute:
-		for _, c := range conns {
-			if err := c.Mute(cmd.Kind == CmdMute); err != nil && len(conns) == 1 {
-				return err
-			}
-		}
+		return c.Mute(cmd.Kind == CmdMute)
 	default:
 		return fmt.Errorf("/%s is not a socket command", cmd.Kind)
 	}
@@ -218,7 +229,13 @@ func (m *Manager) Ended() bool {
 // to end and closes the Events channel once the consumer has read every
 // event. The consumer must keep reading until then.
 func (m *Manager) Shutdown() {
+	m.mu.Lock()
 	m.shut.Store(true)
+	listeners := m.listeners
+	m.mu.Unlock()
+	for _, l := range listeners {
+		l.Close()
+	}
 	m.AbortAll()
 	m.cancel()
 	m.wg.Wait()

@@ -138,7 +138,7 @@ func (l *link) writeItem(it *outItem) error {
 			op = wsframe.OpText
 		}
 		payload, rsv1 := it.data, false
-		if l.deflate != nil {
+		if l.deflate != nil && len(it.data) <= l.window() {
 			payload, rsv1 = l.compress(it.data), true
 		}
 		h := wsframe.Header{Fin: true, RSV1: rsv1, Opcode: op}
@@ -229,6 +229,21 @@ func (l *link) frameEvent(now time.Time, h wsframe.Header, n int, data []byte, i
 		Fin: h.Fin, RSV1: h.RSV1, RSV2: h.RSV2, RSV3: h.RSV3, Masked: h.Masked || (l.client && it.kind != itemFrame),
 		Len: n, Data: data, ID: it.id, Auto: it.auto, Crafted: it.kind == itemFrame || it.kind == itemFragment,
 	}
+}
+
+// window is the largest message we compress: Go's deflate refers back up
+// to 32 KiB, so when the peer asked for a smaller window (max_window_bits)
+// only messages that fit in it are compressed; the others go uncompressed,
+// which permessage-deflate always allows.
+func (l *link) window() int {
+	bits := l.deflate.ClientMaxWindowBits
+	if l.server() {
+		bits = l.deflate.ServerMaxWindowBits
+	}
+	if !bits.Defined() {
+		return 1 << 62
+	}
+	return bits.Bytes()
 }
 
 // compress deflates one message without context takeover (always allowed:
