@@ -563,7 +563,14 @@ func TestHandshakeDialErrors(t *testing.T) {
 		c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
 		drain(c)
 	})
-	hangUp := listenRaw(t, func(c net.Conn) {})
+	hangUp := listenRaw(t, func(c net.Conn) {
+		// Read the whole ClientHello record first: closing with unread
+		// bytes would send a reset instead of an end of stream.
+		var h [5]byte
+		if _, err := io.ReadFull(c, h[:]); err == nil {
+			io.CopyN(io.Discard, c, int64(h[3])<<8|int64(h[4]))
+		}
+	})
 	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
 	defer tlsSrv.Close()
 	tlsSrv.Config.ErrorLog = discardLog()
