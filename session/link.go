@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -101,15 +102,29 @@ func (l *link) setMuted(on bool) {
 	switch {
 	case on && !was:
 		l.muteWake = make(chan struct{})
+		// Interrupt a read that is already waiting for the peer.
+		_ = l.nc.SetReadDeadline(time.Now())
 		if !l.ended {
 			l.c.emit(Event{Type: EventFault, Fault: "mute", Detail: "stopped reading: pings and a close go unanswered"})
 		}
 	case !on && was:
+		_ = l.nc.SetReadDeadline(time.Time{})
 		close(l.muteWake)
 		if !l.ended {
 			l.c.emit(Event{Type: EventFault, Fault: "unmute", Detail: "reading again"})
 		}
 	}
+}
+
+// interrupted reports whether err is the deadline a mute set to stop a
+// blocked read (the engine sets no other); it clears the deadline so that
+// reading can go on.
+func (l *link) interrupted(err error) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	_ = l.nc.SetReadDeadline(time.Time{})
+	return true
 }
 
 // waitUnmuted blocks while the reader is muted; it reports false once the
@@ -152,6 +167,9 @@ func (l *link) readLoop() error {
 			return errStopped
 		}
 		h, err := wsframe.ReadHeader(l.br)
+		if err != nil && l.interrupted(err) {
+			continue // muted between frames: wait, then read on
+		}
 		if err != nil {
 			if errors.Is(err, wsframe.ErrLengthMSB) {
 				return l.violate(&wsframe.Violation{Rule: wsframe.RuleLengthMSB, Code: wsframe.CloseProtocolError, Detail: "a 64-bit payload length has its most significant bit set"})
@@ -192,11 +210,18 @@ func (l *link) readPayload(buf []byte, h wsframe.Header) ([]byte, error) {
 			buf = append(buf[:cap(buf)], make([]byte, chunk)...)[:len(buf)]
 		}
 		end := len(buf) + chunk
-		if _, err := io.ReadFull(l.br, buf[len(buf):end]); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
+		for got := len(buf); got < end; {
+			n, err := l.br.Read(buf[got:end])
+			got += n
+			if err != nil && l.interrupted(err) {
+				continue // a mute arrived mid-frame: finish the frame first
 			}
-			return buf, err
+			if err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return buf, err
+			}
 		}
 		buf = buf[:end]
 		read += chunk
