@@ -79,8 +79,9 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 
 func (c *cli) rootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "wsinspect [flags] URL...",
-		Short: "Inspect WebSocket connections in a terminal",
+		Version: version(),
+		Use:     "wsinspect [flags] URL...",
+		Short:   "Inspect WebSocket connections in a terminal",
 		Long: `wsinspect opens one or more WebSocket connections and shows each one's state
 transitions, every frame on the wire (pings, pongs, close frames, fragments),
 messages queued while connecting, close codes and half-closes, and lets you send
