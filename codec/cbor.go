@@ -80,11 +80,11 @@ func (r *cborReader) item(depth int) error {
 			r.out = appendJSONString(r.out, b)
 		}
 	case 4:
+		if !indef && arg > uint64(len(r.p)-r.i) {
+			return errTruncated
+		}
 		r.out = append(r.out, '[')
 		for k := uint64(0); indef || k < arg; k++ {
-			if !indef && arg > uint64(len(r.p)-r.i) {
-				return errTruncated
-			}
 			if indef && r.atBreak() {
 				break
 			}
@@ -207,7 +207,7 @@ func (r *cborReader) simple(info byte, arg uint64, indef bool) error {
 	case 22, 23: // null, undefined
 		r.out = append(r.out, "null"...)
 	case 25:
-		r.out = appendFloat(r.out, halfFloat(uint16(arg)), 32)
+		r.out = appendFloat(r.out, halfFloat(uint16(arg)), 64)
 	case 26:
 		r.out = appendFloat(r.out, float64(math.Float32frombits(uint32(arg))), 32)
 	case 27:

@@ -54,6 +54,9 @@ func (st *mqttState) decode(out, binary bool, p []byte, at time.Time) *Decoded {
 	var d *Decoded
 	var l *label
 	var fs fields
+	if carried > 0 {
+		fs.add("continued", strconv.Itoa(carried)+" bytes from earlier messages")
+	}
 	n := 0
 	for len(data) > 0 && n < mqttMaxPackets {
 		typ := data[0] >> 4
@@ -104,9 +107,6 @@ func (st *mqttState) decode(out, binary bool, p []byte, at time.Time) *Decoded {
 	if d == nil {
 		return nil
 	}
-	if carried > 0 {
-		fs = append(fields{{Name: "continued", Value: strconv.Itoa(carried) + " bytes from earlier messages"}}, fs...)
-	}
 	d.Label, d.Fields = l.String(), fs
 	return d
 }
@@ -119,8 +119,8 @@ func (st *mqttState) partial(idx int, data []byte, d *Decoded, l *label, fs fiel
 	st.buf[idx] = append([]byte(nil), data...)
 	note := "(" + mqttTypes[data[0]>>4] + " continues: " + strconv.Itoa(len(data)) + " bytes so far)"
 	if d == nil {
-		return &Decoded{Protocol: "mqtt", Kind: "partial", Label: "mqtt partial " + note,
-			Fields: []Field{{Name: "partial", Value: note}}}
+		fs.add("partial", note)
+		return &Decoded{Protocol: "mqtt", Kind: "partial", Label: "mqtt partial " + note, Fields: fs}
 	}
 	l.word(note)
 	fs.add("partial", note)
@@ -388,6 +388,9 @@ func (st *mqttState) packet(out bool, h byte, body []byte, at time.Time, prefix 
 		if qos > 0 {
 			id, hasID = r.u16(), true
 		}
+		if r.err || qos == 3 {
+			return nil, nil
+		}
 		ct := ""
 		if v5 {
 			var alias int
@@ -395,9 +398,6 @@ func (st *mqttState) packet(out bool, h byte, body []byte, at time.Time, prefix 
 			if alias > 0 {
 				st.alias(out, alias, &topic)
 			}
-		}
-		if r.err || qos == 3 {
-			return nil, nil
 		}
 		payload := r.p
 		fs.add(prefix+"topic", topic)

@@ -166,7 +166,7 @@ func rawProto(p []byte, depth int) ([]byte, bool) {
 			p = p[n+int(ln):]
 			if sub, ok := rawProto(b, depth+1); ok && len(b) > 0 && !printable(b) {
 				v = sub
-			} else if utf8.Valid(b) {
+			} else if printable(b) {
 				v = appendJSONString(nil, b)
 			} else {
 				v = appendBytesJSON(nil, b)
