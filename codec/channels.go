@@ -234,6 +234,9 @@ func (st *phoenixState) decode(out, binary bool, p []byte, at time.Time) *Decode
 	default:
 		return nil
 	}
+	if event == "" {
+		return nil
+	}
 	d := &Decoded{Protocol: "phoenix", Kind: event}
 	l := newLabel("phoenix", event)
 	var fs fields

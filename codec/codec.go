@@ -28,11 +28,13 @@ type Decoded struct {
 	Label string
 	// Fields are ordered name/value pairs for the detail pane.
 	Fields []Field
-	// Keys are correlation keys, e.g. "ack", "ns", "event" (Socket.IO), "op"
-	// (graphql), "rpc" (JSON-RPC id), "receipt", "destination" (STOMP),
-	// "packet", "topic" (MQTT), "ref", "topic" (Phoenix), "invocation"
-	// (SignalR), "channel" (ActionCable). Nil when there are none.
-	Keys map[string]string
+	// Keys are correlation keys, in a fixed order: "ns", "event", "ack"
+	// (Socket.IO), "sid" (Engine.IO open), "op" (graphql), "rpc", "method"
+	// (JSON-RPC), "receipt", "destination", "subscription" (STOMP),
+	// "packet", "topic" (MQTT), "ref", "topic" (Phoenix), "invocation",
+	// "target" (SignalR), "channel" (ActionCable). Nil when there are none.
+	// Key looks one up.
+	Keys []Key
 	// RTT is set when this message answers an earlier one (an ack, an RPC
 	// response, a receipt, a pong): the time since that message.
 	RTT time.Duration
@@ -43,6 +45,24 @@ type Decoded struct {
 
 	replies []Out // messages owed now: see Stream.AutoReply
 	pong    bool  // replies is an Engine.IO pong
+
+	// Room for the usual number of fields and keys, to spare the hot
+	// path two allocations. A Decoded is read-only once returned.
+	fbuf [6]Field
+	kbuf [3]Key
+}
+
+// Key is one correlation key of a decoded message.
+type Key struct{ Name, Value string }
+
+// Key returns the value of the correlation key name, or "".
+func (d *Decoded) Key(name string) string {
+	for _, k := range d.Keys {
+		if k.Name == name {
+			return k.Value
+		}
+	}
+	return ""
 }
 
 // Field is one name/value pair of a decoded message.

@@ -68,8 +68,8 @@ func run(t *testing.T, s *codec.Stream, steps []step) []*codec.Decoded {
 			t.Errorf("step %d: label\n got %q\nwant %q", i, d.Label, st.label)
 		}
 		for k, v := range st.keys {
-			if d.Keys[k] != v {
-				t.Errorf("step %d: key %s = %q, want %q (keys %v)", i, k, d.Keys[k], v, d.Keys)
+			if d.Key(k) != v {
+				t.Errorf("step %d: key %s = %q, want %q (keys %v)", i, k, d.Key(k), v, d.Keys)
 			}
 		}
 		if want := time.Duration(st.rtt) * time.Millisecond; d.RTT != want {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // Socket.IO 4 over Engine.IO 4, one Engine.IO packet per WebSocket message:
@@ -56,13 +57,14 @@ type sioPacket struct {
 	hasAck      bool
 	attachments int
 	data        []byte // JSON, may be empty
-	event       string // EVENT, BINARY_EVENT
+	eventLit    []byte // EVENT, BINARY_EVENT: the name's JSON string literal
 	args        []byte // the arguments after the event name, from "," to "]"
 }
 
 // sioBinary is a binary packet waiting for its attachments.
 type sioBinary struct {
 	pkt     sioPacket
+	event   string
 	atts    [][]byte
 	size    int
 	ans     pend // the request it answers, when ok
@@ -99,6 +101,11 @@ func (st *sioState) decode(out, binary bool, p []byte, at time.Time) *Decoded {
 	}
 	typ := int(p[0] - '0')
 	data := p[1:]
+	if typ == 4 {
+		if pkt, ok := parseSIO(data); ok {
+			return st.packet(out, pkt, at)
+		}
+	}
 	d := &Decoded{Protocol: "socket.io", Kind: eioTypes[typ]}
 	switch typ {
 	case 0:
@@ -117,10 +124,6 @@ func (st *sioState) decode(out, binary bool, p []byte, at time.Time) *Decoded {
 		if t := st.pingAt[dirIdx(!out)]; !t.IsZero() {
 			d.RTT = at.Sub(t)
 			st.pingAt[dirIdx(!out)] = time.Time{}
-		}
-	case 4:
-		if pkt, ok := parseSIO(data); ok {
-			return st.packet(out, pkt, at)
 		}
 	}
 	l := newLabel("engine.io", d.Kind)
@@ -249,13 +252,23 @@ func (pkt *sioPacket) eventName() bool {
 	if end < 0 {
 		return false
 	}
-	name, ok := jsonString(p[i:end])
-	if !ok {
-		return false
-	}
-	pkt.event = name
+	pkt.eventLit = p[i:end]
 	pkt.args = p[skipSpace(p, end):]
 	return true
+}
+
+// event returns the event name's bytes: the literal's own when it has no
+// escapes, so that decoding an event allocates nothing for it.
+func (pkt *sioPacket) event() []byte {
+	lit := pkt.eventLit
+	if len(lit) < 2 {
+		return nil
+	}
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return lit[1 : len(lit)-1]
+	}
+	name, _ := jsonString(lit)
+	return []byte(name)
 }
 
 // splitEvent is eventName for data already known to be an event array
@@ -287,18 +300,16 @@ func (pkt *sioPacket) argsLabel(l *label) {
 	}
 }
 
-// argsJSON returns the arguments as a JSON array.
-func (pkt *sioPacket) argsJSON() []byte {
+// appendArgsJSON appends the arguments as a JSON array.
+func (pkt *sioPacket) appendArgsJSON(b []byte) []byte {
 	a := pkt.args
 	if len(a) > 0 && a[0] == ',' {
 		a = a[1:]
 	}
-	b := make([]byte, 0, len(a)+1)
-	b = append(b, '[')
 	if len(bytes.TrimSpace(a)) == 0 {
-		return append(b, ']')
+		return append(b, "[]"...)
 	}
-	return append(b, a...)
+	return append(append(b, '['), a...)
 }
 
 // packet decodes a Socket.IO packet and pairs acks with their requests.
@@ -316,10 +327,6 @@ func (st *sioState) packet(out bool, pkt sioPacket, at time.Time) *Decoded {
 	var ans pend
 	var answers bool
 	switch pkt.typ {
-	case sioEvent, sioBinaryEvent:
-		if pkt.hasAck {
-			st.acks.put(sioKey{out, pkt.ns, pkt.ack}, at, pkt.event)
-		}
 	case sioAck, sioBinaryAck:
 		ans, answers = st.acks.take(sioKey{!out, pkt.ns, pkt.ack})
 	case sioConnect:
@@ -331,14 +338,15 @@ func (st *sioState) packet(out bool, pkt sioPacket, at time.Time) *Decoded {
 	case sioConnectError:
 		ans, answers = st.acks.take(sioKey{!out, pkt.ns, sioConnectID})
 	}
-	if pkt.attachments > 0 {
-		b := &sioBinary{pkt: pkt, ans: ans, answers: answers}
-		st.bin[idx] = b
-		d := pkt.decoded(nil, ans, answers, at)
-		d.Label += " (awaiting " + strconv.Itoa(pkt.attachments) + " attachments)"
-		return d
+	d := pkt.decoded(nil, ans, answers, at)
+	if pkt.hasAck && (pkt.typ == sioEvent || pkt.typ == sioBinaryEvent) {
+		st.acks.put(sioKey{out, pkt.ns, pkt.ack}, at, d.Key("event"))
 	}
-	return pkt.decoded(nil, ans, answers, at)
+	if pkt.attachments > 0 {
+		st.bin[idx] = &sioBinary{pkt: pkt, event: d.Key("event"), ans: ans, answers: answers}
+		d.Label += " (awaiting " + strconv.Itoa(pkt.attachments) + " attachments)"
+	}
+	return d
 }
 
 // attachment takes one binary attachment; the last one completes the packet,
@@ -356,8 +364,8 @@ func (st *sioState) attachment(out bool, b *sioBinary, p []byte) *Decoded {
 		l.b = strconv.AppendInt(append(l.b, ' '), int64(n), 10)
 		l.b = strconv.AppendInt(append(l.b, '/'), int64(b.pkt.attachments), 10)
 		l.b = append(l.b, " of"...)
-		if b.pkt.event != "" {
-			l.word(b.pkt.event)
+		if b.event != "" {
+			l.word(b.event)
 		} else {
 			l.word(sioTypes[b.pkt.typ])
 		}
@@ -374,48 +382,51 @@ func (st *sioState) attachment(out bool, b *sioBinary, p []byte) *Decoded {
 }
 
 // decoded builds the Decoded of a whole packet; atts are its binary
-// attachments, merged into the data in place of their placeholders.
+// attachments, merged into the data in place of their placeholders. The
+// label, event name and arguments share one buffer: decoding an EVENT is
+// the hot path of a Socket.IO app.
 func (pkt *sioPacket) decoded(atts [][]byte, ans pend, answers bool, at time.Time) *Decoded {
 	kind := sioTypes[pkt.typ]
 	d := &Decoded{Protocol: "socket.io", Kind: kind}
-	l := newLabel("socket.io", kind)
-	var fs fields
-	fs.add("type", kind)
-	fs.add("namespace", pkt.ns)
-	ackStr := ""
-	if pkt.hasAck {
-		ackStr = strconv.FormatUint(pkt.ack, 10)
-	}
-	if pkt.ns != "/" {
-		l.word(pkt.ns)
-	}
+	isEvent := pkt.typ == sioEvent || pkt.typ == sioBinaryEvent
 	data := pkt.data
 	args, labelArgs := pkt, pkt
 	if atts != nil {
 		d.JSON = mergePlaceholders(pkt.data, atts, false)
 		args = &sioPacket{data: d.JSON}
 		labelArgs = &sioPacket{data: mergePlaceholders(pkt.data, atts, true)}
-		if pkt.event != "" {
+		if isEvent {
 			args.splitEvent()
 			labelArgs.splitEvent()
 		}
+		data = args.data
 	}
+	var ev []byte
+	if isEvent {
+		ev = pkt.event()
+	}
+	l := &label{b: make([]byte, 0, 64+len(pkt.ns)+2*min(len(labelArgs.data), labelMax)+len(args.data)+len(ev))}
+	l.b = append(append(l.b, "socket.io "...), kind...)
+	if pkt.ns != "/" {
+		l.word(pkt.ns)
+	}
+	var ackBuf [20]byte
+	ackStr := ""
+	if pkt.hasAck {
+		ackStr = string(strconv.AppendUint(ackBuf[:0], pkt.ack, 10))
+	}
+	var msg string
+	var msgData json.RawMessage
 	switch pkt.typ {
 	case sioEvent, sioBinaryEvent:
-		l.word(pkt.event)
-		fs.add("event", pkt.event)
+		l.bytes(ev)
 		labelArgs.argsLabel(l)
-		fs.json("args", args.argsJSON())
 		if pkt.hasAck {
-			l.b = append(l.b, " ack "...)
-			l.b = append(l.b, ackStr...)
-			fs.add("ack id", ackStr)
+			l.b = append(append(l.b, " ack "...), ackStr...)
 		}
 	case sioAck, sioBinaryAck:
 		l.word(ackStr)
-		fs.add("ack id", ackStr)
 		l.bytes(labelArgs.data)
-		fs.json("args", args.data)
 	case sioConnect:
 		if len(data) > 0 {
 			var o struct {
@@ -426,7 +437,6 @@ func (pkt *sioPacket) decoded(atts [][]byte, ans pend, answers bool, at time.Tim
 			} else {
 				l.bytes(data)
 			}
-			fs.json("data", data)
 		}
 	case sioConnectError:
 		var o struct {
@@ -434,14 +444,10 @@ func (pkt *sioPacket) decoded(atts [][]byte, ans pend, answers bool, at time.Tim
 			Data    json.RawMessage `json:"data"`
 		}
 		if json.Unmarshal(data, &o) == nil && o.Message != "" {
-			l.word(o.Message)
-			fs.add("message", o.Message)
-			if len(o.Data) > 0 {
-				fs.json("data", o.Data)
-			}
-		} else if len(data) > 0 {
+			msg, msgData = o.Message, o.Data
+			l.word(msg)
+		} else {
 			l.bytes(data)
-			fs.json("data", data)
 		}
 	}
 	if answers {
@@ -450,24 +456,71 @@ func (pkt *sioPacket) decoded(atts [][]byte, ans pend, answers bool, at time.Tim
 		}
 		if d.RTT > 0 {
 			l.rtt(ans.what, d.RTT)
-			fs.add("answers", ans.what)
-			fs.add("round trip", fmtDur(d.RTT))
 		} else {
 			l.b = append(l.b, " ("...)
 			l.b = appendEscaped(l.b, ans.what, 80)
 			l.b = append(l.b, ')')
-			fs.add("answers", ans.what)
+		}
+	}
+	labelEnd := len(l.b)
+	l.b = append(l.b, ev...)
+	evEnd := len(l.b)
+	if isEvent {
+		l.b = args.appendArgsJSON(l.b)
+	}
+	// The buffer is complete: strings may now share it.
+	b := l.b
+	str := func(i, j int) string {
+		if i == j {
+			return ""
+		}
+		return unsafe.String(&b[i], j-i)
+	}
+	d.Label = str(0, labelEnd)
+	event := str(labelEnd, evEnd)
+
+	fs := fields(d.fbuf[:0])
+	fs.add("type", kind)
+	fs.add("namespace", pkt.ns)
+	switch pkt.typ {
+	case sioEvent, sioBinaryEvent:
+		fs.add("event", event)
+		fs.jsonString("args", str(evEnd, len(b)))
+		if pkt.hasAck {
+			fs.add("ack id", ackStr)
+		}
+	case sioAck, sioBinaryAck:
+		fs.add("ack id", ackStr)
+		fs.json("args", data)
+	case sioConnect:
+		if len(data) > 0 {
+			fs.json("data", data)
+		}
+	case sioConnectError:
+		if msg != "" {
+			fs.add("message", msg)
+			if len(msgData) > 0 {
+				fs.json("data", msgData)
+			}
+		} else if len(data) > 0 {
+			fs.json("data", data)
+		}
+	}
+	if answers {
+		fs.add("answers", ans.what)
+		if d.RTT > 0 {
+			fs.add("round trip", fmtDur(d.RTT))
 		}
 	}
 	if atts != nil {
 		fs.add("attachments", strconv.Itoa(len(atts)))
 	}
-	d.Label, d.Fields = l.String(), fs
+	d.Fields = fs
 	ns := pkt.ns
 	if ns == "/" {
 		ns = ""
 	}
-	d.Keys = keys("ns", ns, "event", pkt.event, "ack", ackStr)
+	d.Keys = keysInto(d.kbuf[:0], "ns", ns, "event", event, "ack", ackStr)
 	return d
 }
 

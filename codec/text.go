@@ -199,6 +199,15 @@ func (fs *fields) add(name, value string) {
 	*fs = append(*fs, Field{Name: inert(name), Value: inert(value)})
 }
 
+// jsonString is json for a value already a string.
+func (fs *fields) jsonString(name, value string) {
+	if len(value) > fieldMax {
+		fs.add(name, value)
+		return
+	}
+	*fs = append(*fs, Field{Name: inert(name), Value: jsonInertString(value), JSON: true})
+}
+
 // json adds a JSON value; JSON text holds no raw control bytes, but may be
 // long, so it is cut like any value (and then no longer flagged as JSON).
 func (fs *fields) json(name string, value []byte) {
@@ -209,12 +218,22 @@ func (fs *fields) json(name string, value []byte) {
 	*fs = append(*fs, Field{Name: inert(name), Value: jsonInert(value), JSON: true})
 }
 
+// jsonInertString is jsonInert for a string, without copying a clean one.
+func jsonInertString(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x7f {
+			return jsonInert([]byte(s))
+		}
+	}
+	return s
+}
+
 // jsonInert returns valid JSON p as a string with invisible or reordering
 // runes written as \u escapes (valid JSON holds no raw control bytes, and
 // outside strings no non-ASCII at all).
 func jsonInert(p []byte) string {
 	i := 0
-	for i < len(p) && p[i] < utf8.RuneSelf {
+	for i < len(p) && p[i] < 0x7f {
 		i++
 	}
 	if i == len(p) {
@@ -224,7 +243,7 @@ func jsonInert(p []byte) string {
 	b = append(b, p[:i]...)
 	for i < len(p) {
 		r, n := utf8.DecodeRune(p[i:])
-		if n > 1 && unsafeRune(r) {
+		if r == 0x7f || (n > 1 && unsafeRune(r)) {
 			b = append(b, '\\', 'u', hexDigits[r>>12&15], hexDigits[r>>8&15], hexDigits[r>>4&15], hexDigits[r&15])
 		} else {
 			b = append(b, p[i:i+n]...)
@@ -306,19 +325,37 @@ func hexDump(p []byte) string {
 	return string(b)
 }
 
-// keys builds a Keys map from name/value pairs, skipping empty values.
-func keys(kv ...string) map[string]string {
-	var m map[string]string
+// keysInto is keys appending to ks.
+func keysInto(ks []Key, kv ...string) []Key {
 	for i := 0; i+1 < len(kv); i += 2 {
-		if kv[i+1] == "" {
-			continue
+		if kv[i+1] != "" {
+			ks = append(ks, Key{kv[i], kv[i+1]})
 		}
-		if m == nil {
-			m = make(map[string]string, len(kv)/2)
-		}
-		m[kv[i]] = kv[i+1]
 	}
-	return m
+	if len(ks) == 0 {
+		return nil
+	}
+	return ks
+}
+
+// keys builds Keys from name/value pairs, skipping empty values.
+func keys(kv ...string) []Key {
+	n := 0
+	for i := 1; i < len(kv); i += 2 {
+		if kv[i] != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	ks := make([]Key, 0, n)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			ks = append(ks, Key{kv[i], kv[i+1]})
+		}
+	}
+	return ks
 }
 
 // pending remembers requests until their answer, at most maxPending of
