@@ -2,7 +2,6 @@ package codec
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -166,8 +165,8 @@ func (st *gqlState) decode(out, binary bool, p []byte, at time.Time) *Decoded {
 			l.b = appendEscaped(l.b, ans.name, 80)
 			l.b = append(l.b, ", "...)
 		}
-		l.b = strconv.AppendInt(l.b, int64(ans.results), 10)
-		l.b = append(l.b, " results)"...)
+		l.b = append(l.b, plural(ans.results, "result")...)
+		l.b = append(l.b, ')')
 	case d.RTT != 0:
 		what := ""
 		if ans != nil {

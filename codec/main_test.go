@@ -11,7 +11,17 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(stopPeersAfter{m})
+}
+
+// stopPeersAfter stops the node peers once the tests ran, before the leak
+// check.
+type stopPeersAfter struct{ m *testing.M }
+
+func (s stopPeersAfter) Run() int {
+	code := s.m.Run()
+	stopPeers()
+	return code
 }
 
 // t0 is the time of a test's first message; later ones are offsets of it.

@@ -104,7 +104,7 @@ func TestGraphQLLegacy(t *testing.T) {
 		{dir: "out", data: `{"id":"7","type":"start","payload":{"query":"subscription { tick }","operationName":null}}`, at: 3, kind: "start",
 			label: "graphql start 7 subscription tick subscription { tick }"},
 		{dir: "in", data: `{"id":"7","type":"data","payload":{"data":{"tick":1}}}`, at: 5, kind: "data", rtt: 2},
-		{dir: "out", data: `{"id":"7","type":"stop"}`, at: 6, kind: "stop", label: "graphql stop 7 (subscription tick, 1 results)"},
+		{dir: "out", data: `{"id":"7","type":"stop"}`, at: 6, kind: "stop", label: "graphql stop 7 (subscription tick, 1 result)"},
 		{dir: "out", data: `{"type":"connection_terminate"}`, at: 7, kind: "connection_terminate"},
 	})
 	if ds[3].Protocol != "graphql-ws" {

@@ -88,7 +88,7 @@ func (s *Stream) sioDec() *sioState {
 func (st *sioState) decode(out, binary bool, p []byte, at time.Time) *Decoded {
 	if binary {
 		if b := st.bin[dirIdx(out)]; b != nil {
-			return st.attachment(out, b, p)
+			return st.attachment(out, b, p, at)
 		}
 		var fs fields
 		fs.add("data", hexDump(p))
@@ -344,14 +344,14 @@ func (st *sioState) packet(out bool, pkt sioPacket, at time.Time) *Decoded {
 	}
 	if pkt.attachments > 0 {
 		st.bin[idx] = &sioBinary{pkt: pkt, event: d.Key("event"), ans: ans, answers: answers}
-		d.Label += " (awaiting " + strconv.Itoa(pkt.attachments) + " attachments)"
+		d.Label += " (awaiting " + plural(pkt.attachments, "attachment") + ")"
 	}
 	return d
 }
 
 // attachment takes one binary attachment; the last one completes the packet,
 // which is then decoded with its placeholders replaced.
-func (st *sioState) attachment(out bool, b *sioBinary, p []byte) *Decoded {
+func (st *sioState) attachment(out bool, b *sioBinary, p []byte, at time.Time) *Decoded {
 	b.size += len(p)
 	if b.size > sioMaxAttachBytes {
 		st.bin[dirIdx(out)] = nil
@@ -376,8 +376,8 @@ func (st *sioState) attachment(out bool, b *sioBinary, p []byte) *Decoded {
 		return &Decoded{Protocol: "socket.io", Kind: "attachment", Label: l.String(), Fields: fs}
 	}
 	st.bin[dirIdx(out)] = nil
-	d := b.pkt.decoded(b.atts, b.ans, b.answers, time.Time{})
-	d.Label += " (" + strconv.Itoa(n) + " attachments)"
+	d := b.pkt.decoded(b.atts, b.ans, b.answers, at)
+	d.Label += " (" + plural(n, "attachment") + ")"
 	return d
 }
 
@@ -655,4 +655,12 @@ func splitValue(p []byte) (v, rest []byte, ok bool) {
 		i++
 	}
 	return p[start:i], p[i:], i > start
+}
+
+// plural returns "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
 }

@@ -54,7 +54,7 @@ func TestSocketIOBinary(t *testing.T) {
 		{dir: "in", op: "binary", data: "\x01\x02\x03", at: 1, kind: "attachment", label: "socket.io attachment 1/2 of hello <3 B>"},
 		{dir: "in", op: "binary", data: "ab", at: 2, kind: "BINARY_EVENT", label: `socket.io BINARY_EVENT hello [<3 B>,{"x":<2 B>}] (2 attachments)`},
 		{dir: "out", data: `461-/admin,15[{"_placeholder":true,"num":0}]`, at: 3, kind: "BINARY_ACK"},
-		{dir: "out", op: "binary", data: "\x00", at: 4, kind: "BINARY_ACK", label: `socket.io BINARY_ACK /admin 15 [<1 B>] (1 attachments)`},
+		{dir: "out", op: "binary", data: "\x00", at: 4, kind: "BINARY_ACK", label: `socket.io BINARY_ACK /admin 15 [<1 B>] (1 attachment)`},
 		{dir: "in", op: "binary", data: "\xff", at: 5, kind: "binary", label: "engine.io binary <1 B>"},
 	})
 	d := ds[2]
