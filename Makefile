@@ -23,6 +23,7 @@ peers:
 	@test -d session/testdata/peers/node_modules/ws || { \
 		echo "installing npm's ws"; \
 		cd session/testdata/peers && npm ci --no-audit --no-fund --silent; }
+	@test -d codec/testdata/peers/node_modules || { echo "installing the codec peers (socket.io, graphql-ws, ...)"; cd codec/testdata/peers && npm ci --no-audit --no-fund --silent; }
 
 check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -36,6 +37,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./session
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./history
 	$(GO) test -run '^$$' -fuzz '^FuzzFastMessage$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./history
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 20000x -fuzzminimizetime 100x ./codec
 
 demo:
 	$(GO) run . demo
