@@ -37,6 +37,7 @@ type link struct {
 	writerDone    chan struct{}
 	inFlight      bool
 	closeQueued   bool       // our close frame is queued or written: never a second
+	closeCode     int        // the code of that close frame
 	closeOut      *closeInfo // our close frame, once written
 	closeIn       *closeInfo // the peer's close frame
 	closeTimer    *time.Timer
@@ -375,7 +376,13 @@ func (l *link) readControl(h wsframe.Header) error {
 // code, and fails the connection promptly: nothing after it is reported.
 func (l *link) violate(v *wsframe.Violation) error {
 	c := l.c
-	c.emitWait(Event{Type: EventViolation, Rule: v.Rule, Detail: v.Detail, Code: v.Code})
+	c.mu.Lock()
+	code := v.Code
+	if l.closeQueued {
+		code = l.closeCode // our close frame went before the violation
+	}
+	c.mu.Unlock()
+	c.emitWait(Event{Type: EventViolation, Rule: v.Rule, Detail: v.Detail, Code: code})
 	c.mu.Lock()
 	l.violation = v
 	if c.state == StateOpen {

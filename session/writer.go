@@ -295,7 +295,7 @@ func (l *link) closeWritten(it outItem) {
 		if c.state == StateOpen {
 			_, reason, _ := wsframe.ParseClose(it.data)
 			c.beginClosing(InitiatorLocal, code, reason, "a crafted close frame was sent", "socket is closing")
-			l.closeQueued = true
+			l.closeQueued, l.closeCode = true, code
 			l.armClose(c.opts.CloseTimeout)
 		}
 	}
@@ -350,7 +350,7 @@ func (l *link) sendClose(code int, reason string, auto bool) {
 	if l.closeQueued || l.ended {
 		return
 	}
-	l.closeQueued = true
+	l.closeQueued, l.closeCode = true, code
 	l.ctrl = append(l.ctrl, outItem{kind: itemClose, code: code, reason: reason, auto: auto})
 	if !auto {
 		l.armClose(l.c.opts.CloseTimeout)
