@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,13 @@ const (
 	CmdFrame                        // /frame: one crafted frame
 	CmdRaw                          // /raw HEX: bytes as they are
 	CmdFragment                     // /fragment N TEXT
+	CmdHold                         // relay: /hold up|down|both|off [re:PATTERN]
+	CmdRelease                      // relay: /release [ID|all], /edit ID TEXT
+	CmdDiscard                      // relay: /discard ID|all
+	CmdDelay                        // relay: /delay up|down|both D
+	CmdThrottle                     // relay: /throttle up|down|both RATE
+	CmdDrop                         // relay: /drop up|down|both N
+	CmdInject                       // relay: /up TEXT, /down TEXT
 )
 
 // String names the command as the user types it.
@@ -69,6 +77,20 @@ func (k CommandKind) String() string {
 		return "raw"
 	case CmdFragment:
 		return "fragment"
+	case CmdHold:
+		return "hold"
+	case CmdRelease:
+		return "release"
+	case CmdDiscard:
+		return "discard"
+	case CmdDelay:
+		return "delay"
+	case CmdThrottle:
+		return "throttle"
+	case CmdDrop:
+		return "drop"
+	case CmdInject:
+		return "inject"
 	}
 	return "unknown"
 }
@@ -88,6 +110,15 @@ type Command struct {
 	URL       string    // CmdConnect: "URL [flags]"
 	Frame     FrameSpec // CmdFrame
 	Frags     int       // CmdFragment: how many frames
+
+	// Relay controls.
+	Dir     string // up, down or both; CmdInject: up or down
+	On      bool   // CmdHold: start (true) or stop
+	Pattern string // CmdHold: re:PATTERN without the prefix
+	ID      uint64 // CmdRelease, CmdDiscard: the held message; 0 = all
+	Edit    bool   // CmdRelease: Data replaces the payload
+	N       int    // CmdDrop
+	Rate    int64  // CmdThrottle: bytes per second; 0 = off
 }
 
 // FrameSpec is a crafted frame: any header bits, any payload. Masked nil
@@ -101,7 +132,7 @@ type FrameSpec struct {
 }
 
 // CommandNames lists the slash commands, for help text and completion.
-var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit", "/fin", "/mute", "/unmute", "/frame", "/raw", "/fragment"}
+var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit", "/fin", "/mute", "/unmute", "/frame", "/raw", "/fragment", "/hold", "/release", "/edit", "/discard", "/delay", "/throttle", "/drop", "/up", "/down"}
 
 // maxControlPayload is the largest control frame payload RFC 6455 allows.
 const maxControlPayload = 125
@@ -227,6 +258,8 @@ func parseSlash(line string) (Command, error) {
 		return Command{Kind: CmdFragment, Frags: n, Data: []byte(text)}, nil
 	case "/frame":
 		return parseFrame(arg)
+	case "/hold", "/release", "/edit", "/discard", "/delay", "/throttle", "/drop", "/up", "/down":
+		return parseRelay(name, arg, trimmed)
 	case "/connect":
 		// "/connect URL [flags]": the URL is checked here, the flags by
 		// whoever opens the socket (they are the command line's flags).
@@ -425,4 +458,130 @@ func parseFrame(arg string) (Command, error) {
 		return Command{}, errors.New("/frame: payload over 16 MiB")
 	}
 	return Command{Kind: CmdFrame, Frame: spec, Data: payload}, nil
+}
+
+// parseRelay parses the relay controls.
+func parseRelay(name, arg, trimmed string) (Command, error) {
+	first, rest, _ := strings.Cut(trimmed, " ")
+	rest = strings.TrimSpace(rest)
+	dir := func(s string) (string, error) {
+		switch s {
+		case "up", "down", "both":
+			return s, nil
+		}
+		return "", fmt.Errorf("%s: direction must be up (app → server), down (server → app) or both, got %q", name, s)
+	}
+	heldID := func(s string) (uint64, error) {
+		if s == "all" || s == "" {
+			return 0, nil
+		}
+		n, err := strconv.ParseUint(strings.TrimPrefix(s, "#"), 10, 64)
+		if err != nil || n == 0 {
+			return 0, fmt.Errorf("%s: want a held message's id or all, got %q", name, s)
+		}
+		return n, nil
+	}
+	switch name {
+	case "/hold":
+		if first == "off" {
+			d := "both"
+			if rest != "" {
+				var err error
+				if d, err = dir(rest); err != nil {
+					return Command{}, err
+				}
+			}
+			return Command{Kind: CmdHold, Dir: d}, nil
+		}
+		d := "both"
+		if first != "" && !strings.HasPrefix(first, "re:") {
+			var err error
+			if d, err = dir(first); err != nil {
+				return Command{}, err
+			}
+		} else {
+			rest = trimmed
+		}
+		pattern, has := strings.CutPrefix(rest, "re:")
+		if rest != "" && !has {
+			return Command{}, fmt.Errorf("/hold: filter must be re:PATTERN, got %q", rest)
+		}
+		if has {
+			if _, err := regexp.Compile(pattern); err != nil {
+				return Command{}, fmt.Errorf("/hold: bad pattern: %w", err)
+			}
+		}
+		return Command{Kind: CmdHold, Dir: d, On: true, Pattern: pattern}, nil
+	case "/release", "/discard":
+		id, err := heldID(first)
+		if err != nil {
+			return Command{}, err
+		}
+		if name == "/discard" {
+			if first == "" {
+				return Command{}, errors.New("/discard ID|all: say which held message")
+			}
+			return Command{Kind: CmdDiscard, ID: id}, nil
+		}
+		return Command{Kind: CmdRelease, ID: id}, nil
+	case "/edit":
+		idStr, text, _ := strings.Cut(strings.TrimLeft(arg, " "), " ")
+		id, err := heldID(idStr)
+		if err != nil || id == 0 || !utf8.ValidString(text) {
+			return Command{}, errors.New("/edit ID TEXT: the id of one held message, then its new text")
+		}
+		return Command{Kind: CmdRelease, ID: id, Edit: true, Data: []byte(text)}, nil
+	case "/delay":
+		d, err := dir(first)
+		if err != nil {
+			return Command{}, err
+		}
+		wait, err := time.ParseDuration(rest)
+		if err != nil || wait < 0 {
+			return Command{}, fmt.Errorf("/delay %s D: D is a duration such as 200ms (0 turns it off), got %q", first, rest)
+		}
+		return Command{Kind: CmdDelay, Dir: d, Wait: wait}, nil
+	case "/throttle":
+		d, err := dir(first)
+		if err != nil {
+			return Command{}, err
+		}
+		rate, err := parseRate(rest)
+		if err != nil {
+			return Command{}, fmt.Errorf("/throttle %s RATE: %w", first, err)
+		}
+		return Command{Kind: CmdThrottle, Dir: d, Rate: rate}, nil
+	case "/drop":
+		d, err := dir(first)
+		if err != nil {
+			return Command{}, err
+		}
+		n, err := strconv.Atoi(rest)
+		if err != nil || n < 0 {
+			return Command{}, fmt.Errorf("/drop %s N: N is how many of the next messages to drop, got %q", first, rest)
+		}
+		return Command{Kind: CmdDrop, Dir: d, N: n}, nil
+	}
+	// /up TEXT, /down TEXT
+	if !utf8.ValidString(arg) {
+		return Command{}, fmt.Errorf("%s: text is not valid UTF-8", name)
+	}
+	return Command{Kind: CmdInject, Dir: strings.TrimPrefix(name, "/"), Opcode: "text", Data: []byte(arg)}, nil
+}
+
+// parseRate reads bytes per second: 1000, 10k, 1.5M (0 = off).
+func parseRate(s string) (int64, error) {
+	mult := 1.0
+	num := strings.TrimSuffix(strings.TrimSuffix(s, "B/s"), "/s")
+	switch {
+	case strings.HasSuffix(num, "k"), strings.HasSuffix(num, "K"):
+		mult, num = 1<<10, num[:len(num)-1]
+	case strings.HasSuffix(num, "M"):
+		mult, num = 1<<20, num[:len(num)-1]
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 || f*mult > 1<<50 {
+		return 0, fmt.Errorf("want bytes per second such as 1000, 10k or 1.5M (0 turns it off), got %q", s)
+	}
+	return int64(f * mult), nil
 }

@@ -21,6 +21,8 @@ type Conn struct {
 	id   int
 	m    *Manager
 	role string
+	pair *Pair  // relay: the pair this socket is a leg of
+	leg  string // relay: LegApp or LegUpstream
 	opts Options
 	cfg  *dialConfig // client role
 	err  error       // client role: options were invalid, the socket fails at once
@@ -55,6 +57,13 @@ type outItem struct {
 	hdr    wsframe.Header
 	frags  int  // fragment: how many frames
 	auto   bool // sent by the engine on its own (pong, close reply, keepalive)
+
+	// Relay: a forwarded message or frame.
+	forwarded bool
+	arrived   time.Time     // when it arrived on the other leg, for latency
+	delay     time.Duration // /delay: wait this long after it arrived
+	rate      int64         // /throttle: bytes per second
+	msg       []byte        // itemForward, last frame: the whole message
 }
 
 type itemKind uint8
@@ -68,6 +77,7 @@ const (
 	itemRaw                      // /raw: bytes as they are
 	itemFragment                 // /fragment: a text message in N frames
 	itemFin                      // /fin: half-close TCP
+	itemForward                  // relay: one data frame as it arrived on the other leg
 )
 
 // ID is the socket's 1-based number, as in every event's conn field.
@@ -98,6 +108,9 @@ func (c *Conn) Done() <-chan struct{} {
 func (c *Conn) stamp(ev *Event) {
 	ev.Conn = c.id
 	ev.Role = c.role
+	if c.pair != nil {
+		ev.Pair, ev.Leg = c.pair.ID, c.leg
+	}
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
@@ -165,6 +178,8 @@ func (it *outItem) itemOpcode() string {
 		return "text"
 	case itemFin:
 		return "fin"
+	case itemForward:
+		return wsframe.OpcodeName(it.hdr.Opcode)
 	}
 	return ""
 }

@@ -20,7 +20,9 @@ const (
 	EventError     EventType = "error"
 	EventRequest   EventType = "request"   // server role: the upgrade request we accepted
 	EventViolation EventType = "violation" // the peer broke RFC 6455
-	EventFault     EventType = "fault"     // a fault the user injected: /fin, /mute, /unmute
+	EventFault     EventType = "fault"     // a fault the user injected: /fin, /mute, /unmute, relay controls
+	EventHeld      EventType = "held"      // relay: a message held by an intercept
+	EventReleased  EventType = "released"  // relay: a held message forwarded
 )
 
 // Roles of a socket: we dialed it, or we accepted it.
@@ -121,6 +123,9 @@ type Event struct {
 	Frames  int    // message in: how many data frames carried it (wire tap on); 0 = unknown
 	Auto    bool   // frame: sent automatically by the library (pong reply, close reply)
 	RTTMS   float64
+	// LatencyMS is, on a relay's forwarded message, the time from its
+	// arrival on one leg to its write on the other.
+	LatencyMS float64
 }
 
 // IsControl reports whether the opcode name is a control frame.

@@ -94,7 +94,7 @@ func (e *Event) AppendJSON(buf []byte) []byte {
 		buf = appendStrField(buf, "fault", e.Fault, true)
 		buf = appendStrField(buf, "detail", e.Detail, false)
 		buf = appendUintField(buf, "id", e.ID)
-	case EventMessage, EventQueued, EventDropped:
+	case EventMessage, EventQueued, EventDropped, EventHeld, EventReleased:
 		buf = appendStrField(buf, "dir", e.Dir, false)
 		buf = appendStrField(buf, "opcode", e.Opcode, false)
 		buf = appendIntField(buf, "len", int64(e.Len), true)
@@ -104,6 +104,11 @@ func (e *Event) AppendJSON(buf []byte) []byte {
 		if e.Type == EventDropped {
 			buf = appendStrField(buf, "reason", e.Reason, true)
 		}
+		if e.LatencyMS != 0 {
+			buf = append(buf, `,"latency_ms":`...)
+			buf = strconv.AppendFloat(buf, e.LatencyMS, 'f', 3, 64)
+		}
+		buf = appendStrField(buf, "detail", e.Detail, false)
 	case EventFrame:
 		buf = appendStrField(buf, "dir", e.Dir, true)
 		buf = appendStrField(buf, "opcode", e.Opcode, true)
@@ -195,6 +200,7 @@ type eventJSON struct {
 	Frames      int         `json:"frames"`
 	Auto        bool        `json:"auto"`
 	RTTMS       float64     `json:"rtt_ms"`
+	LatencyMS   float64     `json:"latency_ms"`
 }
 
 // UnmarshalJSON decodes the schema written by AppendJSON, so that recorded
@@ -214,7 +220,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		Headers: j.Headers, Subprotocol: j.Subprotocol, Extensions: j.Extensions,
 		DurationMS: j.DurationMS, Body: j.Body, Dir: j.Dir, Opcode: j.Opcode, Len: j.Len,
 		ID: j.ID, Fin: j.Fin, RSV1: j.RSV1, Masked: j.Masked, Frames: j.Frames, Auto: j.Auto,
-		RTTMS: j.RTTMS, Role: j.Role, Pair: j.Pair, Leg: j.Leg, RequestHeaders: j.ReqHeaders,
+		RTTMS: j.RTTMS, LatencyMS: j.LatencyMS, Role: j.Role, Pair: j.Pair, Leg: j.Leg, RequestHeaders: j.ReqHeaders,
 		Location: j.Location, Method: j.Method, Path: j.Path, Remote: j.Remote, Offered: j.Offered,
 		Rule: j.Rule, Fault: j.Fault, RSV2: j.RSV2, RSV3: j.RSV3, Crafted: j.Crafted,
 	}

@@ -54,6 +54,12 @@ type link struct {
 	keepTimer     *time.Timer
 	muted         atomic.Bool
 	muteWake      chan struct{}
+	endedCh       chan struct{} // closed by stop
+
+	// Relay: the other leg, and the direction of what this leg reads.
+	// Both are set before the reader starts and never change.
+	peer *link
+	dir  string
 
 	// The writer's own.
 	wbuf []byte
@@ -67,6 +73,7 @@ type link struct {
 	msgRSV1   bool
 	utf       wsframe.UTF8
 	gotClose  bool
+	fwdFrames bool // relay: the current message is forwarded frame by frame
 	fr        io.ReadCloser
 	dict      []byte
 }
@@ -89,7 +96,7 @@ func newLink(c *Conn, hr *handshakeResult) *link {
 	l := &link{
 		c: c, nc: hr.Conn, tcp: hr.TCP, br: hr.Reader,
 		client: c.role == RoleClient, deflate: hr.Deflate, wire: c.opts.Wire,
-		pings: map[string][]pendingPing{},
+		pings: map[string][]pendingPing{}, endedCh: make(chan struct{}),
 	}
 	l.checker = wsframe.Checker{FromClient: !l.client, Deflate: hr.Deflate != nil, MaxMessage: c.opts.MaxMessage}
 	return l
@@ -239,6 +246,7 @@ func (l *link) readData(h wsframe.Header) error {
 	c := l.c
 	if h.Opcode != wsframe.OpContinuation {
 		l.msgOp, l.msgRSV1, l.msgFrames = h.Opcode, h.RSV1, 0
+		l.fwdFrames = l.peer != nil && l.deflate == nil && l.peer.deflate == nil && c.pair.passthrough(l.dir)
 	}
 	start := len(l.msg)
 	var err error
@@ -254,6 +262,14 @@ func (l *link) readData(h wsframe.Header) error {
 	if text && !l.msgRSV1 && !l.utf.Write(l.msg[start:]) {
 		l.utf.Done()
 		return l.violate(&wsframe.Violation{Rule: wsframe.RuleInvalidUTF8, Code: wsframe.CloseInvalidPayload, Detail: "a text message is not valid UTF-8"})
+	}
+	if l.fwdFrames {
+		// Relay: each frame goes on as it arrived, fragmentation kept.
+		it := outItem{kind: itemForward, hdr: wsframe.Header{Fin: h.Fin, Opcode: h.Opcode}, data: l.msg[start:], arrived: time.Now()}
+		if h.Fin {
+			it.msg, it.opcode, it.frags = l.msg, wsframe.OpcodeName(l.msgOp), l.msgFrames
+		}
+		c.pair.forward(l.dir, it)
 	}
 	if !h.Fin {
 		return nil
@@ -272,6 +288,9 @@ func (l *link) readData(h wsframe.Header) error {
 		return l.violate(&wsframe.Violation{Rule: wsframe.RuleInvalidUTF8, Code: wsframe.CloseInvalidPayload, Detail: "a text message ends inside a UTF-8 sequence"})
 	}
 	c.emitWait(Event{Type: EventMessage, Dir: DirIn, Opcode: wsframe.OpcodeName(l.msgOp), Len: len(data), Data: data, Frames: l.msgFrames, RSV1: l.msgRSV1})
+	if l.peer != nil && !l.fwdFrames {
+		c.pair.route(c, l.dir, wsframe.OpcodeName(l.msgOp), data, time.Now())
+	}
 	return nil
 }
 
@@ -321,6 +340,12 @@ func (l *link) readControl(h wsframe.Header) error {
 	case wsframe.OpPing:
 		ev.Data = payload
 		c.emitWait(ev)
+		if l.peer != nil {
+			// Relay: the ping goes on, and the pong comes back from the
+			// other side, so the app's keepalive sees the server.
+			c.pair.forward(l.dir, outItem{kind: itemPing, data: payload, arrived: time.Now()})
+			return nil
+		}
 		c.mu.Lock()
 		if !l.closeQueued && !l.ended {
 			l.ctrl = append(l.ctrl, outItem{kind: itemPong, data: payload, auto: true})
@@ -340,6 +365,10 @@ func (l *link) readControl(h wsframe.Header) error {
 		}
 		c.mu.Unlock()
 		c.emitWait(ev)
+		if l.peer != nil && ev.ID == 0 {
+			// A pong to one of our own pings stays here.
+			c.pair.forward(l.dir, outItem{kind: itemPong, data: payload, arrived: time.Now()})
+		}
 	case wsframe.OpClose:
 		code, reason, v := wsframe.ParseClose(payload)
 		ev.Code, ev.Reason = code, reason
@@ -351,6 +380,7 @@ func (l *link) readControl(h wsframe.Header) error {
 			return l.violate(v)
 		}
 		l.gotClose = true
+		peerUp := l.peer != nil && !l.peer.isEnded() // never with c.mu held: the peer may ask ours
 		c.mu.Lock()
 		l.closeIn = &closeInfo{code: code, reason: reason, at: time.Now()}
 		if c.state == StateOpen {
@@ -359,6 +389,9 @@ func (l *link) readControl(h wsframe.Header) error {
 		switch {
 		case l.closeOut != nil:
 			l.handshakeDone()
+		case peerUp:
+			// Relay: our answer is the other side's (forwarded below).
+			l.armClose(c.opts.CloseTimeout)
 		case !l.closeQueued:
 			echo := code
 			if echo == wsframe.CloseNoStatus {
@@ -368,8 +401,42 @@ func (l *link) readControl(h wsframe.Header) error {
 			l.armClose(c.opts.CloseTimeout)
 		}
 		c.mu.Unlock()
+		if peerUp {
+			// Relay: the close goes on to the other side: it starts that
+			// leg's close, or answers the close it had forwarded here.
+			l.peer.forwardClose(code, reason)
+		}
 	}
 	return nil
+}
+
+// isEnded reports whether we have closed this connection.
+func (l *link) isEnded() bool {
+	l.c.mu.Lock()
+	defer l.c.mu.Unlock()
+	return l.ended
+}
+
+// forwardClose sends, on this leg, the close frame that arrived on the
+// other one: it starts this leg's close, or answers its peer's.
+func (l *link) forwardClose(code int, reason string) {
+	c := l.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l.closeQueued || l.ended {
+		return
+	}
+	if code == wsframe.CloseNoStatus {
+		code = 0
+	}
+	if c.state == StateOpen {
+		c.beginClosing(InitiatorLocal, code, reason, "forwarded from the other leg", "the other leg is closing")
+	}
+	l.sendClose(code, reason, l.closeIn != nil)
+	if l.closeIn == nil {
+		return
+	}
+	l.armClose(c.opts.CloseTimeout)
 }
 
 // violate reports a broken rule, answers with our close frame carrying its
@@ -459,7 +526,14 @@ func (l *link) keepalive() {
 // or 1006 when none arrived.
 func (l *link) finish(readErr error) {
 	c := l.c
-	if errors.Is(readErr, io.EOF) {
+	if errors.Is(readErr, io.EOF) && l.peer != nil {
+		c.mu.Lock()
+		noClose := l.closeIn == nil && !l.ended && l.violation == nil
+		c.mu.Unlock()
+		if noClose {
+			l.relayEOF()
+		}
+	} else if errors.Is(readErr, io.EOF) {
 		c.mu.Lock()
 		noClose := l.closeIn == nil && !l.ended && l.violation == nil
 		c.mu.Unlock()
@@ -504,6 +578,36 @@ func (l *link) finish(readErr error) {
 	if c.drainTimer != nil {
 		c.drainTimer.Stop()
 		c.drainTimer = nil
+	}
+	if l.peer != nil && !ev.Clean {
+		// Relay: a connection that did not end with a close handshake
+		// ends the other leg the same way: a TCP drop is a TCP drop.
+		go l.peer.dropWith(fmt.Sprintf("the %s leg ended without a close handshake: TCP dropped", c.leg))
+	}
+}
+
+// dropWith drops TCP unless this leg has already ended.
+func (l *link) dropWith(why string) {
+	l.c.mu.Lock()
+	defer l.c.mu.Unlock()
+	l.abort(why)
+}
+
+// relayEOF passes a half-close on: the other leg half-closes too, and this
+// leg stays writable until the other side has ended as well.
+func (l *link) relayEOF() {
+	c := l.c
+	c.emitWait(Event{Type: EventEOF, Detail: "peer half-closed TCP (FIN) without a close frame; passed on to the other leg"})
+	c.mu.Lock()
+	l.eof = true
+	if c.state == StateOpen {
+		c.beginClosing(InitiatorRemote, 0, "", "peer half-closed TCP without a close frame", "peer half-closed the connection")
+	}
+	c.mu.Unlock()
+	l.peer.c.Craft(Command{Kind: CmdFin})
+	select {
+	case <-l.peer.endedCh:
+	case <-l.endedCh:
 	}
 }
 

@@ -50,6 +50,8 @@ type ListenOptions struct {
 	// greeting, or "/close 4001 bye" to test a client's reconnect logic).
 	// Defaults to none.
 	OnOpen []Command
+
+	relay *RelayOptions // set by Relay: every upgrade is paired with a dial
 }
 
 // Listener accepts WebSocket upgrades; each accepted socket is a Conn of
@@ -163,6 +165,10 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		l.live--
 		l.mu.Unlock()
 	}()
+	if l.o.relay != nil {
+		l.serveRelay(w, r, c)
+		return
+	}
 	c.acceptOnce(w, r, serverConfig{
 		Subprotocols: l.o.Subprotocols, Compress: l.o.Compress, Reject: l.o.Reject, HandshakeDelay: l.o.HandshakeDelay,
 	}, l.o.OnOpen)
@@ -171,6 +177,12 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // acceptOnce answers the upgrade and serves the connection until it ends:
 // the server side of connectOnce.
 func (c *Conn) acceptOnce(w http.ResponseWriter, r *http.Request, sc serverConfig, onOpen []Command) {
+	c.acceptOnceThen(w, r, sc, onOpen, nil)
+}
+
+// acceptOnceThen is acceptOnce; opened, if set, runs once the socket is
+// open and before anything is read (a relay joins its legs there).
+func (c *Conn) acceptOnceThen(w http.ResponseWriter, r *http.Request, sc serverConfig, onOpen []Command, opened func(*link)) {
 	ctx, cancel := context.WithCancel(c.m.ctx)
 	defer cancel()
 	c.mu.Lock()
@@ -209,6 +221,9 @@ func (c *Conn) acceptOnce(w http.ResponseWriter, r *http.Request, sc serverConfi
 	l := newLink(c, hr)
 	c.cur = l
 	c.setState(StateOpen, Event{})
+	if opened != nil {
+		opened(l)
+	}
 	for _, cmd := range onOpen {
 		c.mu.Unlock()
 		_ = c.m.doOne(c, cmd)

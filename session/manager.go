@@ -39,7 +39,11 @@ type Manager struct {
 	mu        sync.Mutex
 	conns     []*Conn
 	listeners []*Listener
-	shut  atomic.Bool // Shutdown has begun: nothing may start again
+	pairs     []*Pair
+	// pairDefaults are the relay controls "/to all" set, for pairs that
+	// open later.
+	pairDefaults map[string]*dirState
+	shut         atomic.Bool // Shutdown has begun: nothing may start again
 }
 
 // NewManager starts a Manager; call Shutdown to end it.
@@ -150,10 +154,72 @@ func (m *Manager) Do(target int, cmd Command) error {
 	if len(conns) == 0 {
 		return errors.New("no sockets")
 	}
+	if relayCommand(cmd.Kind) {
+		return m.doRelay(target, conns, cmd)
+	}
 	for _, c := range conns {
 		if err := m.doOne(c, cmd); err != nil && len(conns) == 1 {
 			return err
 		}
+	}
+	return nil
+}
+
+// relayCommand reports whether k is a relay control.
+func relayCommand(k CommandKind) bool {
+	switch k {
+	case CmdHold, CmdRelease, CmdDiscard, CmdDelay, CmdThrottle, CmdDrop, CmdInject:
+		return true
+	}
+	return false
+}
+
+// doRelay applies a relay control to the pair of each target socket (a
+// socket names its pair, either leg). For every pair ("/to all"), the
+// hold, delay, throttle and drop settings also apply to pairs that open
+// later.
+func (m *Manager) doRelay(target int, conns []*Conn, cmd Command) error {
+	var pairs []*Pair
+	seen := map[*Pair]bool{}
+	for _, c := range conns {
+		if c.pair != nil && !seen[c.pair] {
+			seen[c.pair] = true
+			pairs = append(pairs, c.pair)
+		}
+	}
+	if target == 0 {
+		if err := m.setPairDefaults(cmd); err != nil {
+			return err
+		}
+	} else if len(pairs) == 0 {
+		return fmt.Errorf("/%s: socket #%d is not part of a relay", cmd.Kind, target)
+	}
+	var firstErr error
+	for _, p := range pairs {
+		if err := p.do(cmd); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// setPairDefaults records what "/to all" set for pairs yet to open.
+func (m *Manager) setPairDefaults(cmd Command) error {
+	apply, ok := cmd.dirSetting()
+	if !ok {
+		return nil
+	}
+	dirs, err := directions(cmd.Dir)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pairDefaults == nil {
+		m.pairDefaults = map[string]*dirState{DirUp: {}, DirDown: {}}
+	}
+	for _, d := range dirs {
+		apply(m.pairDefaults[d])
 	}
 	return nil
 }

@@ -78,7 +78,14 @@ func (l *link) writeLoop(done chan struct{}) {
 		}
 		c.mu.Unlock()
 
+		if it.delay > 0 && !l.sleepUntil(it.arrived.Add(it.delay)) {
+			l.writeFailed(it, errStopped)
+			continue
+		}
 		err := l.writeItem(&it)
+		if err == nil && it.rate > 0 && !l.sleepUntil(time.Now().Add(time.Duration(float64(len(it.data))/float64(it.rate)*float64(time.Second)))) {
+			err = errStopped
+		}
 		if err != nil {
 			l.writeFailed(it, err)
 			continue
@@ -143,9 +150,18 @@ func (l *link) writeItem(it *outItem) error {
 		}
 		h := wsframe.Header{Fin: true, RSV1: rsv1, Opcode: op}
 		buf = l.appendFrame(buf, h, payload)
-		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.data), Data: it.data, Frames: 1})
+		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.data), Data: it.data, Frames: 1, LatencyMS: latency(it, now)})
 		if l.wire {
 			c.emit(l.frameEvent(now, h, len(payload), nil, it))
+		}
+	case itemForward:
+		h := wsframe.Header{Fin: it.hdr.Fin, Opcode: it.hdr.Opcode}
+		buf = l.appendFrame(buf, h, it.data)
+		if it.msg != nil {
+			c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.msg), Data: it.msg, Frames: it.frags, LatencyMS: latency(it, now)})
+		}
+		if l.wire {
+			c.emit(l.frameEvent(now, h, len(it.data), nil, it))
 		}
 	case itemFragment:
 		n := max(min(it.frags, len(it.data)), 1)
@@ -213,6 +229,31 @@ func (l *link) writeItem(it *outItem) error {
 	return err
 }
 
+// latency is how long a forwarded item took through the relay.
+func latency(it *outItem, now time.Time) float64 {
+	if !it.forwarded || it.arrived.IsZero() {
+		return 0
+	}
+	return float64(now.Sub(it.arrived).Microseconds()) / 1000
+}
+
+// sleepUntil waits until t or until the connection is closed; it reports
+// whether the connection is still up.
+func (l *link) sleepUntil(t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-l.endedCh:
+		return false
+	}
+}
+
 // appendFrame appends a frame with our role's masking.
 func (l *link) appendFrame(buf []byte, h wsframe.Header, payload []byte) []byte {
 	if l.client {
@@ -228,6 +269,7 @@ func (l *link) frameEvent(now time.Time, h wsframe.Header, n int, data []byte, i
 		Time: now, Type: EventFrame, Dir: DirOut, Opcode: wsframe.OpcodeName(h.Opcode),
 		Fin: h.Fin, RSV1: h.RSV1, RSV2: h.RSV2, RSV3: h.RSV3, Masked: h.Masked || (l.client && it.kind != itemFrame),
 		Len: n, Data: data, ID: it.id, Auto: it.auto, Crafted: it.kind == itemFrame || it.kind == itemFragment,
+		LatencyMS: latency(it, now),
 	}
 }
 
@@ -374,6 +416,7 @@ func (l *link) stop(why string) {
 		return
 	}
 	l.ended = true
+	close(l.endedCh)
 	if why != "" {
 		l.endWhy = why
 	}

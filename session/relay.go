@@ -1,0 +1,465 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Legs of a relay pair, and the directions messages travel.
+const (
+	LegApp      = "app"      // the socket the user's app opened to us (server role)
+	LegUpstream = "upstream" // the socket we opened to the real server (client role)
+	DirUp       = "up"       // app → server
+	DirDown     = "down"     // server → app
+)
+
+// RelayOptions configure a relay: a listener for the app, and for each
+// accepted upgrade a dial to the upstream server. The zero value of every
+// field means its default.
+type RelayOptions struct {
+	// Listen is the app side: address, TLS, compression offered to the
+	// app, and the options of every app leg. Its Subprotocols are unused:
+	// the app gets the upstream's choice.
+	Listen ListenOptions
+
+	// Upstream is the server side: URL and dial options of every upstream
+	// leg. The app's path and query are appended to URL's path unless
+	// Exact.
+	Upstream Options
+
+	// Exact dials Upstream.URL as it is. Defaults to false.
+	Exact bool
+}
+
+// Pair is one relayed connection: the app leg and the upstream leg, and
+// what the user does to the messages between them.
+type Pair struct {
+	ID       int
+	App      *Conn
+	Upstream *Conn
+
+	mu   sync.Mutex
+	dirs map[string]*dirState // by DirUp, DirDown
+	held []heldMsg
+}
+
+// dirState is the user's control of one direction.
+type dirState struct {
+	hold     bool
+	holdRe   *regexp.Regexp // nil = hold everything
+	delay    time.Duration  // added before each forwarded message
+	throttle int64          // bytes per second; 0 = no limit
+	drop     int            // the next N messages are dropped
+}
+
+// heldMsg is a message held by an intercept.
+type heldMsg struct {
+	id     uint64
+	dir    string
+	opcode string
+	data   []byte
+	at     time.Time
+}
+
+// Relay starts a relay: it listens for the app and pairs every accepted
+// upgrade with a dial to the upstream server.
+func (m *Manager) Relay(o RelayOptions) (*Listener, error) {
+	o.Upstream = o.Upstream.withDefaults()
+	if _, err := newDialConfig(o.Upstream); err != nil {
+		return nil, err
+	}
+	lo := o.Listen
+	lo.relay = &o
+	return m.Listen(lo)
+}
+
+// newPair registers a pair with the relay defaults set by "/to all".
+func (m *Manager) newPair() *Pair {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := &Pair{ID: len(m.pairs) + 1, dirs: map[string]*dirState{DirUp: {}, DirDown: {}}}
+	for d, s := range m.pairDefaults {
+		cp := *s
+		p.dirs[d] = &cp
+	}
+	m.pairs = append(m.pairs, p)
+	return p
+}
+
+// Pairs returns every relay pair, in order.
+func (m *Manager) Pairs() []*Pair {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*Pair(nil), m.pairs...)
+}
+
+// hopHeaders are not forwarded to the upstream: they belong to one hop,
+// or to the WebSocket handshake we make ourselves.
+var hopHeaders = map[string]bool{
+	"Connection": true, "Upgrade": true, "Keep-Alive": true, "Proxy-Connection": true,
+	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Host": true, "Proxy-Authorization": true,
+	"Content-Length": true,
+}
+
+// upstreamOptions is the upstream leg's options for the app's request.
+func upstreamOptions(o *RelayOptions, r *http.Request) (Options, error) {
+	uo := o.Upstream
+	u, err := ParseURL(uo.URL)
+	if err != nil {
+		return uo, err
+	}
+	if !o.Exact {
+		u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
+		if u.RawPath != "" || r.URL.RawPath != "" {
+			u.RawPath = strings.TrimSuffix(u.EscapedPath(), "/") + r.URL.EscapedPath()
+		}
+		if r.URL.RawQuery != "" {
+			if u.RawQuery != "" {
+				u.RawQuery += "&"
+			}
+			u.RawQuery += r.URL.RawQuery
+		}
+	}
+	uo.URL = u.String()
+	h := uo.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	for k, vs := range r.Header {
+		if hopHeaders[k] || strings.HasPrefix(k, "Sec-Websocket-") {
+			continue
+		}
+		if _, set := uo.Header[k]; set {
+			continue // the user's -H wins
+		}
+		h[k] = append([]string(nil), vs...)
+	}
+	uo.Header = h
+	uo.Subprotocols = headerTokens(r.Header, "Sec-WebSocket-Protocol")
+	return uo, nil
+}
+
+// serveRelay runs one pair in the request's goroutine: the upstream dial
+// first, so the app's upgrade is answered with what the server answered.
+func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn) {
+	m := l.m
+	o := l.o.relay
+	p := m.newPair()
+	uo, err := upstreamOptions(o, r)
+	up := m.newConn(RoleClient, uo)
+	cfg, cerr := newDialConfig(uo)
+	up.cfg = cfg
+	if err == nil {
+		err = cerr
+	}
+	p.App, p.Upstream = app, up
+	app.mu.Lock()
+	app.pair, app.leg = p, LegApp
+	app.mu.Unlock()
+	up.mu.Lock()
+	up.pair, up.leg = p, LegUpstream
+	up.running, up.done = true, make(chan struct{})
+	up.setState(StateConnecting, Event{URL: uo.URL})
+	up.mu.Unlock()
+	defer func() {
+		up.mu.Lock()
+		up.running = false
+		close(up.done)
+		up.mu.Unlock()
+	}()
+
+	ctx, cancel := context.WithTimeout(m.ctx, uo.ConnectTimeout)
+	defer cancel()
+	up.mu.Lock()
+	up.dialCancel = cancel
+	up.mu.Unlock()
+	var hr *handshakeResult
+	if err == nil {
+		hr, err = clientHandshake(ctx, cfg, uo)
+	}
+	var he *HandshakeError
+	if hr != nil {
+		up.emit(up.handshakeEvent(hr))
+	} else if errors.As(err, &he) {
+		up.emit(Event{Type: EventHandshake, Status: he.Status, Headers: he.Header, Body: he.Body, Location: he.Location, RequestHeaders: he.RequestHeader, URL: uo.URL})
+	}
+	if err != nil {
+		// The app sees what it would have seen without the relay: the
+		// server's status and body, or 502 with the cause.
+		status, body := http.StatusBadGateway, "wsinspect relay: "+dialErrorText(err, cfg, ctx, uo)
+		if he != nil && he.Status != http.StatusSwitchingProtocols {
+			status, body = he.Status, he.Body
+		}
+		up.mu.Lock()
+		up.dialFailed(err, up.dialWhy, he, ctx)
+		up.mu.Unlock()
+		_ = refuse(w, status, body, "upstream refused", requestHeader(r))
+		app.emit(Event{Type: EventHandshake, Status: status, Body: body})
+		app.mu.Lock()
+		app.setState(StateFailed, Event{Status: status, Error: "upstream failed: " + body})
+		app.mu.Unlock()
+		return
+	}
+	sc := serverConfig{Compress: l.o.Compress, HandshakeDelay: l.o.HandshakeDelay}
+	if hr.Subprotocol != "" {
+		sc.Subprotocols = []string{hr.Subprotocol}
+	}
+	upLink := newLink(up, hr)
+	up.mu.Lock()
+	up.dialCancel = nil
+	up.cur = upLink
+	up.setState(StateOpen, Event{})
+	up.mu.Unlock()
+	m.wg.Add(1)
+	upDone := make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		defer m.wg.Done()
+		defer close(upDone)
+		<-started
+		upLink.serve()
+	}()
+	app.acceptOnceThen(w, r, sc, nil, func(appLink *link) {
+		appLink.peer, upLink.peer = upLink, appLink
+		appLink.dir, upLink.dir = DirUp, DirDown
+		close(started)
+	})
+	select {
+	case <-started:
+	default:
+		// The app's upgrade failed: the upstream leg goes too.
+		up.mu.Lock()
+		upLink.abort("the app's upgrade failed: TCP dropped")
+		up.mu.Unlock()
+		close(started)
+	}
+	<-upDone
+}
+
+// dialErrorText is a failed upstream dial in words.
+func dialErrorText(err error, cfg *dialConfig, ctx context.Context, o Options) string {
+	if cfg == nil {
+		return err.Error()
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("connect timeout after %s: %s did not complete the upgrade", o.ConnectTimeout, cfg.url.Host)
+	}
+	return describeDialError(err, cfg.url, false)
+}
+
+// state returns the user's control of dir; p.mu must be held.
+func (p *Pair) state(dir string) *dirState { return p.dirs[dir] }
+
+// route decides what happens to a whole message read in dir: forwarded
+// (with the delay and throttle of the direction), dropped, or held.
+func (p *Pair) route(from *Conn, dir, opcode string, data []byte, at time.Time) {
+	p.mu.Lock()
+	s := p.state(dir)
+	switch {
+	case s.drop > 0:
+		s.drop--
+		left := s.drop
+		p.mu.Unlock()
+		id := from.m.nextID.Add(1)
+		from.emit(Event{Type: EventDropped, Dir: dir, ID: id, Opcode: opcode, Len: len(data), Reason: fmt.Sprintf("dropped by /drop (%d more to drop %s)", left, dir)})
+		return
+	case s.hold && (s.holdRe == nil || s.holdRe.Match(data)):
+		id := from.m.nextID.Add(1)
+		p.held = append(p.held, heldMsg{id: id, dir: dir, opcode: opcode, data: data, at: at})
+		p.mu.Unlock()
+		from.emit(Event{Type: EventHeld, Dir: dir, ID: id, Opcode: opcode, Len: len(data), Data: data})
+		return
+	}
+	delay, rate := s.delay, s.throttle
+	p.mu.Unlock()
+	p.forward(dir, outItem{kind: itemData, opcode: opcode, data: data, arrived: at, delay: delay, rate: rate})
+}
+
+// passthrough reports whether frames in dir may be forwarded one by one as
+// they arrive (no intercept, no fault, no compression on either leg).
+func (p *Pair) passthrough(dir string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.state(dir)
+	return !s.hold && s.drop == 0 && s.delay == 0 && s.throttle == 0
+}
+
+// target is the leg that writes messages travelling in dir.
+func (p *Pair) target(dir string) *Conn {
+	if dir == DirUp {
+		return p.Upstream
+	}
+	return p.App
+}
+
+// forward queues an item on the leg that writes dir.
+func (p *Pair) forward(dir string, it outItem) uint64 {
+	it.forwarded = true
+	return p.target(dir).Enqueue(it)
+}
+
+// set changes the control of one or both directions and reports it as a
+// fault event on the app leg.
+func (p *Pair) set(dir string, f func(*dirState), what string) error {
+	dirs, err := directions(dir)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	for _, d := range dirs {
+		f(p.dirs[d])
+	}
+	p.mu.Unlock()
+	p.App.emit(Event{Type: EventFault, Fault: strings.Fields(what)[0], Detail: what})
+	return nil
+}
+
+// directions expands "up", "down" or "both".
+func directions(dir string) ([]string, error) {
+	switch dir {
+	case DirUp, DirDown:
+		return []string{dir}, nil
+	case "both", "":
+		return []string{DirUp, DirDown}, nil
+	}
+	return nil, fmt.Errorf("direction must be up (app → server), down (server → app) or both, got %q", dir)
+}
+
+// Release forwards held messages: id 0 means all, in the order they
+// arrived; data, when not nil, replaces the payload (an edit).
+func (p *Pair) Release(id uint64, data []byte) error {
+	p.mu.Lock()
+	var out []heldMsg
+	kept := p.held[:0]
+	for _, h := range p.held {
+		if id == 0 || h.id == id {
+			out = append(out, h)
+		} else {
+			kept = append(kept, h)
+		}
+	}
+	p.held = kept
+	p.mu.Unlock()
+	if len(out) == 0 {
+		return fmt.Errorf("no held message %d", id)
+	}
+	for _, h := range out {
+		from := p.App
+		if h.dir == DirDown {
+			from = p.Upstream
+		}
+		ev := Event{Type: EventReleased, Dir: h.dir, ID: h.id, Opcode: h.opcode, Len: len(h.data)}
+		if data != nil {
+			h.data = data
+			ev.Detail = "edited"
+			ev.Data, ev.Len = data, len(data)
+		}
+		from.emit(ev)
+		p.forward(h.dir, outItem{kind: itemData, opcode: h.opcode, data: h.data, arrived: h.at})
+	}
+	return nil
+}
+
+// Discard drops held messages (id 0: all) with a dropped event each.
+func (p *Pair) Discard(id uint64) error {
+	p.mu.Lock()
+	var out []heldMsg
+	kept := p.held[:0]
+	for _, h := range p.held {
+		if id == 0 || h.id == id {
+			out = append(out, h)
+		} else {
+			kept = append(kept, h)
+		}
+	}
+	p.held = kept
+	p.mu.Unlock()
+	if len(out) == 0 {
+		return fmt.Errorf("no held message %d", id)
+	}
+	for _, h := range out {
+		from := p.App
+		if h.dir == DirDown {
+			from = p.Upstream
+		}
+		from.emit(Event{Type: EventDropped, Dir: h.dir, ID: h.id, Opcode: h.opcode, Len: len(h.data), Reason: "discarded while held"})
+	}
+	return nil
+}
+
+// Held lists the held messages' ids, oldest first.
+func (p *Pair) Held() []uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := make([]uint64, len(p.held))
+	for i, h := range p.held {
+		ids[i] = h.id
+	}
+	return ids
+}
+
+// dirSetting is, for a control that sets a direction's state, how.
+func (cmd Command) dirSetting() (func(*dirState), bool) {
+	switch cmd.Kind {
+	case CmdHold:
+		var re *regexp.Regexp
+		if cmd.Pattern != "" {
+			re = regexp.MustCompile(cmd.Pattern) // checked by the parser
+		}
+		return func(s *dirState) { s.hold, s.holdRe = cmd.On, re }, true
+	case CmdDelay:
+		return func(s *dirState) { s.delay = cmd.Wait }, true
+	case CmdThrottle:
+		return func(s *dirState) { s.throttle = cmd.Rate }, true
+	case CmdDrop:
+		return func(s *dirState) { s.drop = cmd.N }, true
+	}
+	return nil, false
+}
+
+// do applies one relay control to the pair.
+func (p *Pair) do(cmd Command) error {
+	if apply, ok := cmd.dirSetting(); ok {
+		return p.set(cmd.Dir, apply, describeControl(cmd))
+	}
+	switch cmd.Kind {
+	case CmdRelease:
+		if cmd.Edit {
+			return p.Release(cmd.ID, cmd.Data)
+		}
+		return p.Release(cmd.ID, nil)
+	case CmdDiscard:
+		return p.Discard(cmd.ID)
+	case CmdInject:
+		p.target(cmd.Dir).Send(cmd.Opcode, cmd.Data)
+		return nil
+	}
+	return fmt.Errorf("/%s is not a relay control", cmd.Kind)
+}
+
+// describeControl is a relay control in words, for its fault event.
+func describeControl(cmd Command) string {
+	switch cmd.Kind {
+	case CmdHold:
+		if !cmd.On {
+			return "hold " + cmd.Dir + " off"
+		}
+		if cmd.Pattern != "" {
+			return "hold " + cmd.Dir + " re:" + cmd.Pattern
+		}
+		return "hold " + cmd.Dir
+	case CmdDelay:
+		return fmt.Sprintf("delay %s %s", cmd.Dir, cmd.Wait)
+	case CmdThrottle:
+		return fmt.Sprintf("throttle %s %d B/s", cmd.Dir, cmd.Rate)
+	case CmdDrop:
+		return fmt.Sprintf("drop %s next %d", cmd.Dir, cmd.N)
+	}
+	return cmd.Kind.String()
+}
