@@ -39,7 +39,7 @@ type Manager struct {
 	mu        sync.Mutex
 	conns     []*Conn
 	listeners []*Listener
-	shut  atomic.Bool // Shutdown has begun: nothing may start again
+	shut      atomic.Bool // Shutdown has begun: nothing may start again
 }
 
 // NewManager starts a Manager; call Shutdown to end it.
