@@ -1,5 +1,6 @@
 # make test: the whole test suite on a fresh machine. It installs the WebSocket
-# peers the tests run against (Debian's python3-websockets, npm's ws), checks
+# peers the tests run against (Debian's python3-websockets and
+# chromium-headless-shell, npm's ws and puppeteer-core), checks
 # formatting and vet, runs every test under the race detector (with a
 # goroutine-leak check in each package), then fuzzes each target briefly.
 #
@@ -26,6 +27,12 @@ peers:
 		echo "installing npm's ws"; \
 		cd session/testdata/peers && npm ci --no-audit --no-fund --silent; }
 	@test -d codec/testdata/peers/node_modules || { echo "installing the codec peers (socket.io, graphql-ws, ...)"; cd codec/testdata/peers && npm ci --no-audit --no-fund --silent; }
+	@test -x /usr/bin/chromium-headless-shell || test -x /usr/bin/chromium || { \
+		echo "installing Debian's chromium-headless-shell"; \
+		apt-get update -qq && apt-get install -y -qq chromium-headless-shell >/dev/null; }
+	@test -d testdata/browser/node_modules/puppeteer-core || { \
+		echo "installing npm's puppeteer-core"; \
+		cd testdata/browser && npm ci --no-audit --no-fund --silent; }
 
 check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -30,6 +31,14 @@ type headless struct {
 	rec    recorder
 	out    *bufio.Writer
 	target int // /to: 0 = every socket
+
+	// listener, when set, is the listen mode: the run ends on /quit or
+	// Ctrl-C only (clients come later, so neither the end of stdin nor
+	// every socket having ended stops it), and a broadcast goes to the
+	// accepted sockets that have not ended.
+	listener *session.Listener
+	quit     chan struct{} // listen mode: closed by stopListening
+	stopOnce sync.Once
 }
 
 // maxInputLine bounds one stdin line; a longer one is reported and skipped.
@@ -39,6 +48,9 @@ const maxInputLine = 16 << 20
 // code: 0, or 1 when a socket never opened. Commands come from in; signals
 // (first Ctrl-C: close 1001, second: abort, third: exit) from sigs.
 func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
+	if h.listener != nil {
+		h.quit = make(chan struct{})
+	}
 	inputDone := make(chan struct{})
 	go func() {
 		defer close(inputDone)
@@ -83,6 +95,9 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 	}
 	h.out.Flush()
 	<-allEnded
+	if h.listener != nil {
+		return 0 // a client that failed its upgrade is what listen shows, not a failure of the run
+	}
 	for _, c := range h.m.Conns() {
 		if !opened[c.ID()] {
 			return 1
@@ -94,6 +109,11 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 // waitEnd returns when every socket has ended: at the end of input each
 // socket is closed once what was sent has been written (unless --stay).
 func (h *headless) waitEnd(inputDone <-chan struct{}) {
+	if h.listener != nil {
+		<-h.quit
+		_ = h.m.Wait(context.Background())
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ended := make(chan struct{})
@@ -136,6 +156,7 @@ func (h *headless) handleSignals(sigs <-chan os.Signal, done <-chan struct{}) {
 			n++
 			switch n {
 			case 1:
+				h.stopListening()
 				h.m.CloseAll(1001, "going away")
 			case 2:
 				h.m.AbortAll()
@@ -229,6 +250,7 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 		}
 		h.m.Open(opts)
 	case session.CmdQuit:
+		h.stopListening()
 		h.m.CloseAll(1000, "")
 		return true
 	case session.CmdClose:
@@ -237,9 +259,7 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 			_ = c.CloseInScript(cmd.Code, cmd.Reason)
 		}
 	default:
-		if err := h.m.Do(h.target, cmd); err != nil {
-			h.inputError(lineNo, err)
-		}
+		h.do(lineNo, cmd)
 		// A pipe on stdin waits for a peer that reads slower than it
 		// writes: nothing is dropped and memory stays bounded.
 		for _, c := range h.targets(lineNo) {
@@ -253,8 +273,49 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 // before reading stdin waits.
 const inputBacklog = 256
 
-// targets are the sockets the current /to selects.
+// do carries out a socket command on the current /to's sockets.
+func (h *headless) do(lineNo int, cmd session.Command) {
+	if h.listener == nil || h.target != 0 {
+		if err := h.m.Do(h.target, cmd); err != nil {
+			h.inputError(lineNo, err)
+		}
+		return
+	}
+	conns := h.targets(lineNo)
+	if len(conns) == 0 {
+		h.inputError(lineNo, errors.New("no accepted socket is up yet: nothing done"))
+	}
+	for _, c := range conns {
+		if err := h.m.Do(c.ID(), cmd); err != nil {
+			h.inputError(lineNo, err)
+		}
+	}
+}
+
+// stopListening ends the listen mode: no more upgrades are accepted and
+// the run ends once the sockets have.
+func (h *headless) stopListening() {
+	if h.listener == nil {
+		return
+	}
+	h.stopOnce.Do(func() {
+		h.listener.Close()
+		close(h.quit)
+	})
+}
+
+// targets are the sockets the current /to selects; in the listen mode a
+// broadcast skips the sockets that have ended.
 func (h *headless) targets(lineNo int) []*session.Conn {
+	if h.target == 0 && h.listener != nil {
+		var live []*session.Conn
+		for _, c := range h.m.Conns() {
+			if !c.State().Final() {
+				live = append(live, c)
+			}
+		}
+		return live
+	}
 	if h.target == 0 {
 		return h.m.Conns()
 	}

@@ -82,6 +82,9 @@ func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint strin
 		}
 	}
 	_, err = tea.NewProgram(ui.New(opts)).Run()
+	if c.afterUI != nil {
+		c.afterUI()
+	}
 	stopUI()
 	// The UI closed the sockets on quit; whatever is still up is dropped
 	// after a short grace so that closes in flight can finish.

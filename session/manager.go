@@ -101,6 +101,7 @@ func (m *Manager) Open(opts Options) *Conn {
 	opts = opts.withDefaults()
 	cfg, err := newDialConfig(opts)
 	c := m.newConn(RoleClient, opts)
+	c.mu.Lock()
 	c.cfg, c.err = cfg, err
 	if m.shut.Load() {
 		c.err = errors.New("shut down")

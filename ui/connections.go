@@ -174,6 +174,9 @@ func (p connectionsPane) row(sk *socket, width int, sameHost bool, st *Styles) (
 	if sameHost {
 		short = sk.shortPath
 	}
+	if sk.role == session.RoleServer {
+		short = "⇠ " + short // accepted: the request path, not a URL we dialed
+	}
 	url := inert(short, oneLine, 256)
 	first := head + st.Row.Normal.Render(truncate(url, max(width-lipgloss.Width(head), 1)))
 

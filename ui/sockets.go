@@ -13,8 +13,9 @@ import (
 // socket is everything the UI knows about one socket, derived from its
 // events alone.
 type socket struct {
-	id  int
-	url string
+	id   int
+	url  string // the URL dialed, or the request path of an accepted socket
+	role string // session.RoleServer for an accepted socket
 	// Worked out once from url, not per frame: the host (recall is kept
 	// per host) and the URL as the connections list shows it.
 	host, shortPath, shortFull string
@@ -159,6 +160,16 @@ func (s *sockets) apply(ev *session.Event) applied {
 		sk.applyState(ev)
 		e.kind, e.text, e.ev = kindState, stateSummary(ev), cloneEvent(ev)
 		e.code = int32(ev.Code)
+	case session.EventRequest:
+		sk.role = session.RoleServer
+		e.kind, e.text, e.ev = kindState, requestSummary(ev), cloneEvent(ev)
+		sk.addTimeline(tlItem{at: ev.Time, kind: tlRequest, ev: e.ev})
+	case session.EventViolation:
+		e.kind, e.text = kindError, "violation "+ev.Rule+": "+ev.Detail
+		sk.addTimeline(tlItem{at: ev.Time, kind: tlError, ev: &session.Event{Error: e.text}})
+	case session.EventFault:
+		e.kind, e.text, e.ev = kindState, "fault injected: "+ev.Fault, cloneEvent(ev)
+		sk.addTimeline(tlItem{at: ev.Time, kind: tlError, ev: &session.Event{Error: e.text}})
 	case session.EventHandshake:
 		sk.handshake = cloneEvent(ev)
 		sk.addTimeline(tlItem{at: ev.Time, kind: tlHandshake, ev: sk.handshake})
@@ -330,6 +341,22 @@ func stateSummary(ev *session.Event) string {
 		b.WriteString(" retry #" + strconv.Itoa(ev.Attempt) + " in " + humanDuration(time.Duration(ev.DelayMS)*time.Millisecond))
 	}
 	return b.String()
+}
+
+// requestSummary is the one-line form of an upgrade request we received:
+// "GET /chat from 127.0.0.1:50312 · offers chat, v2".
+func requestSummary(ev *session.Event) string {
+	s := "request " + ev.Method + " " + ev.Path
+	if ev.Remote != "" {
+		s += " from " + ev.Remote
+	}
+	if len(ev.Offered) > 0 {
+		s += " · offers " + strings.Join(ev.Offered, ", ")
+	}
+	if ev.OfferedExt != "" {
+		s += " · " + ev.OfferedExt
+	}
+	return s
 }
 
 // stateLabel names a state with its direction: "closing local".

@@ -20,7 +20,8 @@ const (
 	tlCloseFrame
 	tlEOF
 	tlError
-	tlHeader // one response header of the handshake above it
+	tlHeader  // one response header of the handshake above it
+	tlRequest // server role: the upgrade request we received
 )
 
 // tlItem is one step in a socket's life.
@@ -193,12 +194,19 @@ func (p *timelinePane) step(sk *socket, i int) string {
 		if d, ok := lastedBefore(sk, i); ok {
 			after = "  +" + humanDuration(d) // time spent in the state before
 		}
+	case tlRequest:
+		style = st.Row.Control
+		text = requestSummary(ev)
 	case tlHandshake:
 		style = st.Row.Control
 		if ev.Status != 101 {
 			style = st.Row.Error
 		}
-		parts := []string{"handshake " + failureText(ev.Status, ""), humanMS(ev.DurationMS)}
+		what := "handshake "
+		if ev.Role == session.RoleServer {
+			what = "we answered "
+		}
+		parts := []string{what + failureText(ev.Status, ""), humanMS(ev.DurationMS)}
 		if ev.Subprotocol != "" {
 			parts = append(parts, "proto "+ev.Subprotocol)
 		}
