@@ -20,7 +20,7 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("no Chromium: run make peers")
+	t.Fatal("no Chromium: the test command (make test) installs Debian's chromium-headless-shell")
 	return ""
 }
 
@@ -38,7 +38,7 @@ func startBrowser(t *testing.T, url, mode string, protocols ...string) *browser 
 	exe := chromium(t)
 	dir, _ := filepath.Abs(filepath.Join("testdata", "browser"))
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "puppeteer-core")); err != nil {
-		t.Skip("no puppeteer-core: run make peers")
+		t.Fatal("no puppeteer-core: the test command (make test) installs it with npm ci in testdata/browser")
 	}
 	cmd := exec.Command("node", append([]string{filepath.Join(dir, "browser_client.js"), exe, url, mode}, protocols...)...)
 	b := &browser{t: t, cmd: cmd, lines: make(chan map[string]any, 16)}
