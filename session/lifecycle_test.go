@@ -59,7 +59,7 @@ func TestCloseWhileConnecting(t *testing.T) {
 			r := newRecorder(t)
 			c := r.m.Open(Options{URL: s.URL("/slow?delay=20s")})
 			id := c.Send("text", []byte("never"))
-			time.Sleep(100 * time.Millisecond)
+			r.waitState(1, StateConnecting)
 			start := time.Now()
 			if how == "close" {
 				c.Close(1000, "")

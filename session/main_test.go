@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,13 +111,22 @@ func (r *recorder) waitEnd(c *Conn) []Event {
 	case <-time.After(20 * time.Second):
 		r.t.Fatalf("#%d did not end", c.ID())
 	}
-	// The lifecycle ended; let the forwarder deliver what it emitted.
-	last := r.wait(c.ID(), 5*time.Second, "final state", func(ev Event) bool {
-		return ev.Type == EventState && ev.To.Final()
-	})
-	_ = last
-	time.Sleep(20 * time.Millisecond)
+	// The lifecycle has ended, so every event of it is queued: a marker
+	// emitted now arrives after all of them.
+	r.sync()
 	return r.of(c.ID())
+}
+
+// syncN numbers the markers of sync.
+var syncN atomic.Int64
+
+// sync returns once every event queued before it has been recorded: it
+// emits a marker (conn 0) into the same ordered stream and waits for it.
+func (r *recorder) sync() {
+	r.t.Helper()
+	marker := fmt.Sprintf("sync %d", syncN.Add(1))
+	r.m.Emit(Event{Type: EventError, Error: marker})
+	r.wait(0, 10*time.Second, marker, func(ev Event) bool { return ev.Type == EventError && ev.Error == marker })
 }
 
 // states lists the state transitions in evs as "from>to".

@@ -58,9 +58,10 @@ func TestStuckPeer(t *testing.T) {
 			c := r.m.Open(o)
 			r.waitState(1, StateOpen)
 			big := c.Send("binary", make([]byte, 64<<20))
-			// Wait until the write is stuck in the kernel: the socket
-			// buffers are full long before 64 MiB.
-			time.Sleep(300 * time.Millisecond)
+			// The writer reports a message as it starts writing it; 64
+			// MiB cannot fit the socket buffers of a peer that never
+			// reads, so from here the writer is stuck.
+			r.wait(1, 10*time.Second, "the big write", func(ev Event) bool { return ev.Type == EventMessage && ev.ID == big })
 			ping := c.Ping([]byte("still there?"))
 			switch how {
 			case "close":
@@ -93,8 +94,8 @@ func TestStuckPeer(t *testing.T) {
 		r := newRecorder(t)
 		c := r.m.Open(Options{URL: stuckPeer(t)})
 		r.waitState(1, StateOpen)
-		c.Send("binary", make([]byte, 64<<20))
-		time.Sleep(300 * time.Millisecond)
+		big := c.Send("binary", make([]byte, 64<<20))
+		r.wait(1, 10*time.Second, "the big write", func(ev Event) bool { return ev.Type == EventMessage && ev.ID == big })
 		c.Ping(nil)
 		// The recorder's cleanup calls Shutdown; it must return, and the
 		// leak check in TestMain proves nothing stays behind.
