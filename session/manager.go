@@ -39,7 +39,7 @@ type Manager struct {
 	mu        sync.Mutex
 	conns     []*Conn
 	listeners []*Listener
-	shut  atomic.Bool // Shutdown has begun: nothing may start again
+	shut      atomic.Bool // Shutdown has begun: nothing may start again
 }
 
 // NewManager starts a Manager; call Shutdown to end it.
@@ -98,9 +98,13 @@ func (m *Manager) Open(opts Options) *Conn {
 	cfg, err := newDialConfig(opts)
 	c := m.newConn(RoleClient, opts)
 	c.cfg, c.err = cfg, err
+	// m.mu orders this start with Shutdown's: no dial begins after it waits.
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.shut.Load() {
 		c.err = errors.New("shut down")
 	}
+	c.mu.Lock()
 	c.setState(StateConnecting, Event{URL: opts.URL})
 	c.start()
 	c.mu.Unlock()
