@@ -181,6 +181,8 @@ func (m *Manager) doOne(c *Conn, cmd Command) error {
 		c.Craft(cmd)
 	case CmdMute, CmdUnmute:
 		return c.Mute(cmd.Kind == CmdMute)
+	case CmdCodec:
+		return c.SendCodec(cmd.Line)
 	default:
 		return fmt.Errorf("/%s is not a socket command", cmd.Kind)
 	}
