@@ -85,7 +85,8 @@ func TestCodecSocketIO(t *testing.T) {
 	if open.Decoded.Protocol != "socket.io" || !strings.HasPrefix(open.Decoded.Label, "engine.io open sid=") {
 		t.Fatalf("open decoded as %+v", open.Decoded)
 	}
-	for _, line := range []string{"40", `/emit chat "hi" ack`} {
+	do := func(line string) {
+		t.Helper()
 		cmd, err := ParseCommand(line)
 		if err != nil {
 			t.Fatal(err)
@@ -94,6 +95,11 @@ func TestCodecSocketIO(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The server drops a socket that emits before its namespace is
+	// connected: wait for the CONNECT answer first.
+	do("/sio connect")
+	r.wait(c.ID(), 10*time.Second, "namespace connected", decodedIs(DirIn, "CONNECT"))
+	do(`/emit chat "hi" ack`)
 	welcome := r.wait(c.ID(), 10*time.Second, "welcome event", decodedIs(DirIn, "EVENT"))
 	if welcome.Decoded.Key("event") != "welcome" || !strings.HasPrefix(welcome.Decoded.Label, "socket.io EVENT welcome ") {
 		t.Errorf("welcome decoded as %q", welcome.Decoded.Label)
