@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/wsinspect/wsinspect/codec"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -42,6 +46,11 @@ type connFlags struct {
 	maxMessage     int64
 	queueLimit     int
 	wire           bool
+	codec          string
+	noAutoPong     bool
+	protoDesc      string
+	protoType      string
+	decoder        string
 }
 
 // register adds the flags to fs, with the values of def as their defaults
@@ -70,6 +79,11 @@ func (f *connFlags) register(fs *pflag.FlagSet, def connFlags) {
 	fs.Int64Var(&f.maxMessage, "max-message", def.maxMessage, "largest incoming message in bytes; larger closes with 1009")
 	fs.IntVar(&f.queueLimit, "queue-limit", def.queueLimit, "most messages waiting to be written per socket; more are dropped")
 	fs.BoolVar(&f.wire, "wire", def.wire, "report every data frame (fin, rsv1, length), not only control frames")
+	fs.StringVar(&f.codec, "codec", def.codec, "decode messages as this protocol ("+strings.Join(codec.Names(), ", ")+"); default: detected from the subprotocol and URL")
+	fs.BoolVar(&f.noAutoPong, "no-auto-pong", def.noAutoPong, "do not answer Engine.IO (Socket.IO) pings on your behalf")
+	fs.StringVar(&f.protoDesc, "proto-descriptor", def.protoDesc, "protobuf FileDescriptorSet file (protoc -o, buf build -o) to decode payloads with")
+	fs.StringVar(&f.protoType, "proto-type", def.protoType, "full name of the payloads' protobuf message type, e.g. chat.v1.Envelope")
+	fs.StringVar(&f.decoder, "decoder", def.decoder, "pipe each payload to this command (no shell; 2s, 1 MiB in, 64 KiB out) and show its output")
 	_ = fs.MarkHidden("no-check")
 }
 
@@ -88,7 +102,45 @@ func (f *connFlags) check() (http.Header, error) {
 	if f.auth != "" && !strings.Contains(f.auth, ":") {
 		return nil, errors.New(`--auth needs "user:password"`)
 	}
+	if f.codec != "" && !slices.Contains(codec.Names(), f.codec) {
+		return nil, fmt.Errorf("unknown --codec %q (want one of %s)", f.codec, strings.Join(codec.Names(), ", "))
+	}
+	o, err := f.codecOptions()
+	if err != nil {
+		return nil, err
+	}
+	if err := o.CheckCodec(); err != nil {
+		return nil, err
+	}
 	return h, nil
+}
+
+// codecOptions are the codec's session options: the descriptor file read,
+// the decoder command split into words.
+func (f *connFlags) codecOptions() (session.Options, error) {
+	o := session.Options{Codec: f.codec, NoAutoPong: f.noAutoPong, ProtoType: f.protoType}
+	if f.protoDesc != "" {
+		b, err := os.ReadFile(f.protoDesc)
+		if err != nil {
+			return o, fmt.Errorf("--proto-descriptor: %w", err)
+		}
+		o.ProtoDescriptor = b
+	} else if f.protoType != "" {
+		return o, errors.New("--proto-type needs --proto-descriptor")
+	}
+	if f.decoder != "" {
+		argv, err := splitWords(f.decoder)
+		if err != nil || len(argv) == 0 {
+			return o, fmt.Errorf("--decoder: give a command, e.g. --decoder 'protoc --decode_raw' (%v)", err)
+		}
+		o.Decoder = argv
+	}
+	return o, nil
+}
+
+// completeCodec completes --codec with the codec names.
+func completeCodec(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return codec.Names(), cobra.ShellCompDirectiveNoFileComp
 }
 
 // options turns the flags into session options for url. After check has
@@ -101,7 +153,13 @@ func (f *connFlags) options(url string) (session.Options, error) {
 	if _, err := session.ParseURL(url); err != nil {
 		return session.Options{}, err
 	}
+	co, err := f.codecOptions()
+	if err != nil {
+		return session.Options{}, err
+	}
 	return session.Options{
+		Codec: co.Codec, NoAutoPong: co.NoAutoPong, ProtoDescriptor: co.ProtoDescriptor,
+		ProtoType: co.ProtoType, Decoder: co.Decoder,
 		URL: url, Header: h, Subprotocols: f.subprotocols, Origin: f.origin, Auth: f.auth,
 		Insecure: f.insecure, CAFile: f.ca, CertFile: f.cert, KeyFile: f.key, Proxy: f.proxy,
 		Compress: f.compress, ConnectTimeout: f.connectTimeout, CloseTimeout: f.closeTimeout,

@@ -103,6 +103,7 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 	}
 	f := root.Flags()
 	c.conn.register(f, defaultConnFlags)
+	_ = root.RegisterFlagCompletionFunc("codec", completeCodec)
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
 	f.BoolVar(&c.stay, "stay", false, "headless: at the end of stdin keep running until every socket has ended")
 	f.StringArrayVarP(&c.execute, "execute", "x", nil, "headless: run this command line first (repeatable)")

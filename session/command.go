@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/wsinspect/wsinspect/codec"
 	"github.com/wsinspect/wsinspect/internal/wsframe"
 )
 
@@ -42,6 +44,7 @@ const (
 	CmdThrottle                     // relay: /throttle up|down|both RATE
 	CmdDrop                         // relay: /drop up|down|both N
 	CmdInject                       // relay: /up TEXT, /down TEXT
+	CmdCodec                        // /emit, /sio, /gql, /rpc, /stomp, /mqtt, /msgpack, /cbor: Line, for the target's codec stream
 )
 
 // String names the command as the user types it.
@@ -91,6 +94,8 @@ func (k CommandKind) String() string {
 		return "drop"
 	case CmdInject:
 		return "inject"
+	case CmdCodec:
+		return "codec"
 	}
 	return "unknown"
 }
@@ -119,6 +124,11 @@ type Command struct {
 	Edit    bool   // CmdRelease: Data replaces the payload
 	N       int    // CmdDrop
 	Rate    int64  // CmdThrottle: bytes per second; 0 = off
+	// Line is a CmdCodec command as typed: each target socket's codec
+	// stream turns it into messages (Conn.SendCodec), so that the ids it
+	// assigns (ack, operation, request, packet) pair with that socket's
+	// answers.
+	Line string
 }
 
 // FrameSpec is a crafted frame: any header bits, any payload. Masked nil
@@ -133,6 +143,21 @@ type FrameSpec struct {
 
 // CommandNames lists the slash commands, for help text and completion.
 var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit", "/fin", "/mute", "/unmute", "/frame", "/raw", "/fragment", "/hold", "/release", "/edit", "/discard", "/delay", "/throttle", "/drop", "/up", "/down"}
+
+// CodecCommandNames lists the protocol commands (codec.Commands), which
+// parse to CmdCodec.
+var CodecCommandNames = codecCommandNames()
+
+func codecCommandNames() []string {
+	var names []string
+	for _, usage := range codec.Commands() {
+		name, _, _ := strings.Cut(usage, " ")
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
 
 // maxControlPayload is the largest control frame payload RFC 6455 allows.
 const maxControlPayload = 125
@@ -269,7 +294,24 @@ func parseSlash(line string) (Command, error) {
 		}
 		return Command{Kind: CmdConnect, URL: trimmed}, nil
 	}
-	return Command{}, fmt.Errorf("unknown command %s (commands: %s; start a line with // to send a text that begins with /)", name, strings.Join(CommandNames, " "))
+	if slices.Contains(CodecCommandNames, name) {
+		return parseCodec(line)
+	}
+	return Command{}, fmt.Errorf("unknown command %s (commands: %s %s; start a line with // to send a text that begins with /)", name, strings.Join(CommandNames, " "), strings.Join(CodecCommandNames, " "))
+}
+
+// parseCodec checks a protocol command's syntax with a throwaway stream, so
+// that a bad one is refused before anything is sent; the ids it assigns
+// there are discarded: the target's own stream assigns the real ones.
+func parseCodec(line string) (Command, error) {
+	s, err := codec.NewStream(codec.Config{Name: "none"})
+	if err != nil {
+		return Command{}, err
+	}
+	if _, _, err := s.Command(line); err != nil {
+		return Command{}, err
+	}
+	return Command{Kind: CmdCodec, Line: line}, nil
 }
 
 // parseClose parses "/close [CODE [REASON]]"; the reason may be quoted.

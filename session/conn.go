@@ -44,6 +44,8 @@ type Conn struct {
 	drain      *outItem      // close once the backlog is written (CloseWhenSent)
 	drainTimer *time.Timer   // bounds that wait by the close timeout
 	space      sync.Cond     // signalled when the backlog shrinks or the state changes
+	cdc        *codecState   // the current connection's decoder; nil when off
+	reqPath    string        // server role: the upgrade request's path and query
 }
 
 // outItem is something the user (or the engine) asked to write, in order.

@@ -3,6 +3,8 @@ package session
 import (
 	"net/http"
 	"time"
+
+	"github.com/wsinspect/wsinspect/codec"
 )
 
 // EventType names the kind of an Event; it is the "type" field of the JSON schema.
@@ -121,11 +123,15 @@ type Event struct {
 	Crafted bool   // frame: written by hand (/frame, /raw, /fragment)
 	Masked  bool   // frame: masked (every client frame is)
 	Frames  int    // message in: how many data frames carried it (wire tap on); 0 = unknown
-	Auto    bool   // frame: sent automatically by the library (pong reply, close reply)
+	Auto    bool   // frame: sent automatically by the library (pong reply, close reply); message out: owed by the codec (Engine.IO pong)
 	RTTMS   float64
 	// LatencyMS is, on a relay's forwarded message, the time from its
 	// arrival on one leg to its write on the other.
 	LatencyMS float64
+
+	// Decoded is what the socket's codec understood of a message; nil when
+	// no codec did. Read-only: every consumer shares it.
+	Decoded *codec.Decoded
 }
 
 // IsControl reports whether the opcode name is a control frame.

@@ -101,6 +101,12 @@ func (e *Event) AppendJSON(buf []byte) []byte {
 		buf = appendPayload(buf, e.Opcode, e.Data, e.Type == EventMessage || e.Data != nil)
 		buf = appendUintField(buf, "id", e.ID)
 		buf = appendIntField(buf, "frames", int64(e.Frames), false)
+		if e.Auto {
+			buf = append(buf, `,"auto":true`...)
+		}
+		if e.Decoded != nil {
+			buf = appendDecoded(buf, e.Decoded)
+		}
 		if e.Type == EventDropped {
 			buf = appendStrField(buf, "reason", e.Reason, true)
 		}
@@ -154,53 +160,54 @@ func (e Event) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil), nil }
 
 // eventJSON is the decoding form of Event: the union of every type's fields.
 type eventJSON struct {
-	Time        time.Time   `json:"time"`
-	Conn        int         `json:"conn"`
-	Type        EventType   `json:"type"`
-	Role        string      `json:"role"`
-	Pair        int         `json:"pair"`
-	Leg         string      `json:"leg"`
-	ReqHeaders  http.Header `json:"request_headers"`
-	Location    string      `json:"location"`
-	Method      string      `json:"method"`
-	Path        string      `json:"path"`
-	Remote      string      `json:"remote"`
-	Offered     []string    `json:"subprotocols"`
-	Rule        string      `json:"rule"`
-	Fault       string      `json:"fault"`
-	RSV2        bool        `json:"rsv2"`
-	RSV3        bool        `json:"rsv3"`
-	Crafted     bool        `json:"crafted"`
-	From        State       `json:"from"`
-	To          State       `json:"to"`
-	URL         string      `json:"url"`
-	Code        int         `json:"code"`
-	Reason      string      `json:"reason"`
-	Initiator   string      `json:"initiator"`
-	Clean       bool        `json:"clean"`
-	Detail      string      `json:"detail"`
-	Error       string      `json:"error"`
-	Status      int         `json:"status"`
-	Attempt     int         `json:"attempt"`
-	DelayMS     int64       `json:"delay_ms"`
-	Headers     http.Header `json:"headers"`
-	Subprotocol string      `json:"subprotocol"`
-	Extensions  string      `json:"extensions"`
-	DurationMS  float64     `json:"duration_ms"`
-	Body        string      `json:"body"`
-	Dir         string      `json:"dir"`
-	Opcode      string      `json:"opcode"`
-	Len         int         `json:"len"`
-	Text        *string     `json:"text"`
-	Base64      *string     `json:"base64"`
-	ID          uint64      `json:"id"`
-	Fin         bool        `json:"fin"`
-	RSV1        bool        `json:"rsv1"`
-	Masked      bool        `json:"masked"`
-	Frames      int         `json:"frames"`
-	Auto        bool        `json:"auto"`
-	RTTMS       float64     `json:"rtt_ms"`
-	LatencyMS   float64     `json:"latency_ms"`
+	Time        time.Time    `json:"time"`
+	Conn        int          `json:"conn"`
+	Type        EventType    `json:"type"`
+	Role        string       `json:"role"`
+	Pair        int          `json:"pair"`
+	Leg         string       `json:"leg"`
+	ReqHeaders  http.Header  `json:"request_headers"`
+	Location    string       `json:"location"`
+	Method      string       `json:"method"`
+	Path        string       `json:"path"`
+	Remote      string       `json:"remote"`
+	Offered     []string     `json:"subprotocols"`
+	Rule        string       `json:"rule"`
+	Fault       string       `json:"fault"`
+	RSV2        bool         `json:"rsv2"`
+	RSV3        bool         `json:"rsv3"`
+	Crafted     bool         `json:"crafted"`
+	From        State        `json:"from"`
+	To          State        `json:"to"`
+	URL         string       `json:"url"`
+	Code        int          `json:"code"`
+	Reason      string       `json:"reason"`
+	Initiator   string       `json:"initiator"`
+	Clean       bool         `json:"clean"`
+	Detail      string       `json:"detail"`
+	Error       string       `json:"error"`
+	Status      int          `json:"status"`
+	Attempt     int          `json:"attempt"`
+	DelayMS     int64        `json:"delay_ms"`
+	Headers     http.Header  `json:"headers"`
+	Subprotocol string       `json:"subprotocol"`
+	Extensions  string       `json:"extensions"`
+	DurationMS  float64      `json:"duration_ms"`
+	Body        string       `json:"body"`
+	Dir         string       `json:"dir"`
+	Opcode      string       `json:"opcode"`
+	Len         int          `json:"len"`
+	Text        *string      `json:"text"`
+	Base64      *string      `json:"base64"`
+	ID          uint64       `json:"id"`
+	Fin         bool         `json:"fin"`
+	RSV1        bool         `json:"rsv1"`
+	Masked      bool         `json:"masked"`
+	Frames      int          `json:"frames"`
+	Auto        bool         `json:"auto"`
+	RTTMS       float64      `json:"rtt_ms"`
+	LatencyMS   float64      `json:"latency_ms"`
+	Decoded     *decodedJSON `json:"decoded"`
 }
 
 // UnmarshalJSON decodes the schema written by AppendJSON, so that recorded
@@ -223,6 +230,13 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		RTTMS: j.RTTMS, LatencyMS: j.LatencyMS, Role: j.Role, Pair: j.Pair, Leg: j.Leg, RequestHeaders: j.ReqHeaders,
 		Location: j.Location, Method: j.Method, Path: j.Path, Remote: j.Remote, Offered: j.Offered,
 		Rule: j.Rule, Fault: j.Fault, RSV2: j.RSV2, RSV3: j.RSV3, Crafted: j.Crafted,
+	}
+	if j.Decoded != nil {
+		d, err := j.Decoded.decoded()
+		if err != nil {
+			return fmt.Errorf("bad decoded member: %w", err)
+		}
+		e.Decoded = d
 	}
 	if e.Type == EventRequest {
 		e.RequestHeaders, e.Headers = j.Headers, nil

@@ -61,6 +61,8 @@ type link struct {
 	peer *link
 	dir  string
 
+	cdc *codecState // shared by the reader and the writer; see codecState
+
 	// The writer's own.
 	wbuf []byte
 	fw   *flate.Writer
@@ -99,6 +101,10 @@ func newLink(c *Conn, hr *handshakeResult) *link {
 		pings: map[string][]pendingPing{}, endedCh: make(chan struct{}),
 	}
 	l.checker = wsframe.Checker{FromClient: !l.client, Deflate: hr.Deflate != nil, MaxMessage: c.opts.MaxMessage}
+	// A new connection starts its protocol afresh (ids, heartbeat). The
+	// caller holds c.mu and makes l current.
+	l.cdc = c.newCodecState(hr.Subprotocol, c.codecURL())
+	c.cdc = l.cdc
 	return l
 }
 
@@ -287,9 +293,14 @@ func (l *link) readData(h wsframe.Header) error {
 	} else if text && !l.utf.Done() {
 		return l.violate(&wsframe.Violation{Rule: wsframe.RuleInvalidUTF8, Code: wsframe.CloseInvalidPayload, Detail: "a text message ends inside a UTF-8 sequence"})
 	}
-	c.emitWait(Event{Type: EventMessage, Dir: DirIn, Opcode: wsframe.OpcodeName(l.msgOp), Len: len(data), Data: data, Frames: l.msgFrames, RSV1: l.msgRSV1})
+	op, now := wsframe.OpcodeName(l.msgOp), time.Now()
+	d := l.cdc.decode(DirIn, op, data, now)
+	c.emitWait(Event{Time: now, Type: EventMessage, Dir: DirIn, Opcode: op, Len: len(data), Data: data, Frames: l.msgFrames, RSV1: l.msgRSV1, Decoded: d})
+	if outs := l.cdc.autoReply(d); len(outs) > 0 && l.peer == nil {
+		l.sendAuto(outs)
+	}
 	if l.peer != nil && !l.fwdFrames {
-		c.pair.route(c, l.dir, wsframe.OpcodeName(l.msgOp), data, time.Now())
+		c.pair.route(c, l.dir, op, data, now)
 	}
 	return nil
 }
@@ -565,9 +576,13 @@ func (l *link) finish(readErr error) {
 	if writerOn {
 		<-done
 	}
+	explain := l.cdc.explainClose(time.Now())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ev := l.closedEvent(readErr)
+	if explain != "" && ev.Initiator != InitiatorLocal {
+		ev.Detail = explain + "; " + ev.Detail
+	}
 	c.setState(StateClosed, ev)
 	for _, it := range l.ctrl {
 		l.dropItem(it, "socket is closed")

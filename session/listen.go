@@ -151,6 +151,7 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Type: EventRequest, Method: req.Method, Path: req.Path, Remote: req.Remote,
 		RequestHeaders: req.Header, Offered: req.Subprotocols, OfferedExt: req.Extensions,
 	})
+	c.reqPath = req.Path
 	c.setState(StateConnecting, Event{URL: req.Path})
 	c.mu.Unlock()
 	if full {

@@ -103,6 +103,9 @@ func (m *Manager) Open(opts Options) *Conn {
 	c := m.newConn(RoleClient, opts)
 	c.mu.Lock()
 	c.cfg, c.err = cfg, err
+	// m.mu orders this start with Shutdown's: no dial begins after it waits.
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.shut.Load() {
 		c.err = errors.New("shut down")
 	}
@@ -245,6 +248,8 @@ func (m *Manager) doOne(c *Conn, cmd Command) error {
 		c.Craft(cmd)
 	case CmdMute, CmdUnmute:
 		return c.Mute(cmd.Kind == CmdMute)
+	case CmdCodec:
+		return c.SendCodec(cmd.Line)
 	default:
 		return fmt.Errorf("/%s is not a socket command", cmd.Kind)
 	}

@@ -94,6 +94,30 @@ type Options struct {
 	// Wire reports every data frame as a frame event, not only control
 	// frames. Defaults to false.
 	Wire bool
+
+	// Codec is the protocol decoder of the socket's messages, one of
+	// codec.Names(). Defaults to "": detected from the negotiated
+	// subprotocol and the URL (or the first messages); "none" turns
+	// decoding off. Message events then carry Decoded.
+	Codec string
+
+	// NoAutoPong stops the engine from answering Engine.IO pings (the
+	// Socket.IO heartbeat) on its own. Defaults to false: each ping is
+	// answered at once with a pong message marked auto.
+	NoAutoPong bool
+
+	// ProtoDescriptor is a serialized FileDescriptorSet (protoc -o, buf
+	// build -o) and ProtoType the full name of every payload's message
+	// type, for the protobuf codec (implied when Codec is ""). Defaults to
+	// none: protobuf payloads are decoded raw.
+	ProtoDescriptor []byte
+	ProtoType       string
+
+	// Decoder is an external decoder's command and arguments, run without
+	// a shell for every message with the payload on standard input, bounded
+	// in time and size (codec.External). Implies Codec "external" when Codec
+	// is "". Defaults to none.
+	Decoder []string
 }
 
 // Defaults used when an Options field is zero.

@@ -150,7 +150,8 @@ func (l *link) writeItem(it *outItem) error {
 		}
 		h := wsframe.Header{Fin: true, RSV1: rsv1, Opcode: op}
 		buf = l.appendFrame(buf, h, payload)
-		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.data), Data: it.data, Frames: 1, LatencyMS: latency(it, now)})
+		d := l.cdc.decode(DirOut, it.opcode, it.data, now)
+		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.data), Data: it.data, Frames: 1, Auto: it.auto, Decoded: d, LatencyMS: latency(it, now)})
 		if l.wire {
 			c.emit(l.frameEvent(now, h, len(payload), nil, it))
 		}
@@ -158,7 +159,8 @@ func (l *link) writeItem(it *outItem) error {
 		h := wsframe.Header{Fin: it.hdr.Fin, Opcode: it.hdr.Opcode}
 		buf = l.appendFrame(buf, h, it.data)
 		if it.msg != nil {
-			c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.msg), Data: it.msg, Frames: it.frags, LatencyMS: latency(it, now)})
+			d := l.cdc.decode(DirOut, it.opcode, it.msg, now)
+			c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.msg), Data: it.msg, Frames: it.frags, LatencyMS: latency(it, now), Decoded: d})
 		}
 		if l.wire {
 			c.emit(l.frameEvent(now, h, len(it.data), nil, it))
@@ -169,7 +171,8 @@ func (l *link) writeItem(it *outItem) error {
 		if size == 0 {
 			size = 1
 		}
-		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: "text", Len: len(it.data), Data: it.data, Frames: n})
+		d := l.cdc.decode(DirOut, "text", it.data, now)
+		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: "text", Len: len(it.data), Data: it.data, Frames: n, Decoded: d})
 		for i := range n {
 			part := it.data[min(i*size, len(it.data)):min((i+1)*size, len(it.data))]
 			if i == n-1 {

@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/wsinspect/wsinspect/codec"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -147,6 +148,10 @@ func (p *detailPane) build(e *entry, width int) []string {
 		if e.frames > 0 {
 			kv("frames", strconv.Itoa(int(e.frames)))
 		}
+		if e.has(flagAuto) {
+			kv("sent by", "the engine, for the protocol (automatic reply)")
+		}
+		out = append(out, p.decodedLines(e.dec)...)
 		out = append(out, "")
 		out = append(out, p.payloadLines(e.data, e.binary(), width)...)
 	case kindPing, kindPong:
@@ -396,4 +401,34 @@ func wrapLines(lines []string, width int) []string {
 
 func clockOf(ns int64, c *common) string {
 	return clock(time.Unix(0, ns), c.loc)
+}
+
+// decodedLines shows what the socket's codec understood of a message: the
+// protocol and kind, then each field, JSON indented; every value passes the
+// sanitizer, multi-line ones keeping their line breaks.
+func (p *detailPane) decodedLines(d *codec.Decoded) []string {
+	if d == nil {
+		return nil
+	}
+	st := &p.c.styles
+	var out []string
+	kv := func(k, v string) {
+		out = append(out, st.Detail.Key.Render(fit(inert(k, oneLine, 40), 12))+st.Detail.Value.Render(inert(v, oneLine, 2000)))
+	}
+	kv("protocol", d.Protocol+" "+d.Kind)
+	if d.RTT > 0 {
+		kv("rtt", humanMS(float64(d.RTT.Microseconds())/1000))
+	}
+	for _, f := range d.Fields {
+		v := f.Display()
+		if !strings.Contains(v, "\n") {
+			kv(f.Name, v)
+			continue
+		}
+		out = append(out, st.Detail.Key.Render(fit(inert(f.Name, oneLine, 40), 12)))
+		for _, l := range strings.Split(inert(v, multiLine, 8000), "\n") {
+			out = append(out, "  "+st.Detail.Value.Render(l))
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wsinspect/wsinspect/codec"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -66,6 +67,7 @@ type entry struct {
 	id      uint64
 	doneAt  int64 // queued: when it was written or dropped
 	ev      *session.Event
+	dec     *codec.Decoded // message: what the socket's codec understood; shared, read-only
 	length  int32
 	code    int32 // close code, HTTP status
 	rtt     float32

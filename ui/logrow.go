@@ -140,6 +140,10 @@ func stateOfEntry(e *entry) session.State {
 // previewOf builds the one-line, inert preview of an entry. It is cached on
 // the entry: a row is prepared once, however often it is drawn.
 func previewOf(e *entry) string {
+	if e.dec != nil && e.dec.Label != "" && (e.kind == kindText || e.kind == kindBinary) {
+		// Labels are escaped by the codec; they still pass the sanitizer.
+		return inert(e.dec.Label, oneLine, previewLimit)
+	}
 	switch e.kind {
 	case kindText:
 		return payloadPreview(e.data, false)

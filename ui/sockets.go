@@ -179,6 +179,8 @@ func (s *sockets) apply(ev *session.Event) applied {
 		e.kind, e.ev, e.code = kindHandshake, sk.handshake, int32(ev.Status)
 	case session.EventMessage:
 		e.kind, e.data, e.frames = kindText, ev.Data, uint16(min(ev.Frames, 65535))
+		e.dec = ev.Decoded
+		setBit(&e.flags, flagAuto, ev.Auto)
 		if ev.Opcode == "binary" {
 			e.kind = kindBinary
 		}
