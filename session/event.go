@@ -81,6 +81,8 @@ type Event struct {
 	DurationMS  float64 // time from dial start to the upgrade response
 	Body        string  // rejected upgrade: first bytes of the response body (≤ 1 KiB)
 
+	RequestHeaders http.Header // handshake: the request headers we sent (client role)
+
 	// message / frame
 	Dir    string // in or out
 	Opcode string // text, binary, continuation, ping, pong, close, or the number

@@ -54,6 +54,10 @@ func (e *Event) AppendJSON(buf []byte) []byte {
 		buf = appendIntField(buf, "status", int64(e.Status), true)
 		buf = append(buf, `,"headers":`...)
 		buf = appendHeaders(buf, e.Headers)
+		if len(e.RequestHeaders) > 0 {
+			buf = append(buf, `,"request_headers":`...)
+			buf = appendHeaders(buf, e.RequestHeaders)
+		}
 		buf = appendStrField(buf, "subprotocol", e.Subprotocol, true)
 		buf = appendStrField(buf, "extensions", e.Extensions, true)
 		buf = append(buf, `,"duration_ms":`...)
@@ -140,6 +144,8 @@ type eventJSON struct {
 	Frames      int         `json:"frames"`
 	Auto        bool        `json:"auto"`
 	RTTMS       float64     `json:"rtt_ms"`
+
+	RequestHeaders http.Header `json:"request_headers"`
 }
 
 // UnmarshalJSON decodes the schema written by AppendJSON, so that recorded
@@ -161,6 +167,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		ID: j.ID, Fin: j.Fin, RSV1: j.RSV1, Masked: j.Masked, Frames: j.Frames, Auto: j.Auto,
 		RTTMS: j.RTTMS,
 	}
+	e.RequestHeaders = j.RequestHeaders
 	switch {
 	case j.Text != nil:
 		e.Data = []byte(*j.Text)
