@@ -104,8 +104,12 @@ func (f *connFlags) options(url string) (session.Options, error) {
 	if err != nil {
 		return session.Options{}, err
 	}
-	if _, err := session.ParseURL(url); err != nil {
+	u, err := session.ParseURL(url)
+	if err != nil {
 		return session.Options{}, err
+	}
+	if !strings.Contains(url, "://") {
+		url = u.String() // "localhost:8080/x" is shown, recorded and recalled as ws://localhost:8080/x
 	}
 	return session.Options{
 		URL: url, Header: h, Subprotocols: f.subprotocols, Origin: f.origin, Auth: f.auth,

@@ -146,7 +146,7 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 	for _, u := range args {
 		o, err := c.conn.options(u)
 		if err != nil {
-			o = session.Options{URL: u} // a bad URL: the socket fails with the reason, like any other
+			return usageError{err} // a typo in the command line, not a socket that failed
 		}
 		opts = append(opts, o)
 	}

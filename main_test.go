@@ -117,7 +117,10 @@ func TestHeadlessExitCodes(t *testing.T) {
 		msg  string
 	}{
 		{"rejected", []string{"--json", s.URL("/reject?status=401")}, 1, ""},
-		{"bad URL", []string{"--json", "localhost:1/x"}, 1, ""},
+		{"bare host:port/path is ws://", []string{"--json", "localhost:1/x"}, 1, ""},
+		{"bad URL", []string{"--json", "ws:/localhost/x"}, 2, "ws: needs two slashes, as in ws://localhost/x"},
+		{"bad port", []string{"--json", "ws://localhost:90011/x"}, 2, "invalid port 90011"},
+		{"bad URL in the TUI", []string{"localhost:90011"}, 2, "invalid port 90011"},
 		{"one of two failed", []string{"--json", s.URL("/echo"), s.URL("/reject")}, 1, ""},
 		{"all opened", []string{"--json", s.URL("/echo")}, 0, ""},
 		{"no URL", []string{"--json"}, 2, "give at least one URL"},
@@ -244,7 +247,7 @@ func TestControllerBarePath(t *testing.T) {
 	if _, err := c.Open(" /echo -s chat"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Open("nonsense"); err == nil {
+	if _, err := c.Open("-s chat"); err == nil {
 		t.Fatal("a spec without a URL was accepted")
 	}
 	m.CloseAll(1000, "")
@@ -267,5 +270,23 @@ func TestConnArgs(t *testing.T) {
 	o, err := parseSpec("ws://127.0.0.1:1/x "+strings.Join(got, " "), connFlags{})
 	if err != nil || o.Header.Get("X-A") != "b c" || !o.Reconnect || !o.Insecure || o.Subprotocols[0] != "chat" || o.CloseTimeout.String() != "2s" {
 		t.Fatalf("%+v %v", o, err)
+	}
+}
+
+// TestBareHostPortIsWS: "127.0.0.1:PORT/echo" without a scheme dials ws://,
+// and the socket's URL says so.
+func TestBareHostPortIsWS(t *testing.T) {
+	s := startLab(t)
+	bare := strings.TrimPrefix(s.URL("/echo"), "ws://")
+	code, evs, stderr := runCLI(t, "hi\n", "--json", bare)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	conn := find(evs, is("to", "connecting"))
+	if len(conn) != 1 || conn[0]["url"] != s.URL("/echo") {
+		t.Fatalf("connecting: %v, want url %s", conn, s.URL("/echo"))
+	}
+	if len(find(evs, and(is("type", "message"), is("dir", "in"), is("text", "hi")))) != 1 {
+		t.Fatal("no echo")
 	}
 }
