@@ -98,6 +98,15 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
 		RunE:          c.runRoot,
+		// Every command's flags are checked before it runs, so a value
+		// out of range stops with a usage error rather than being
+		// replaced by a default behind the user's back.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFlagValues(cmd.Flags()); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
 	}
 	f := root.Flags()
 	c.conn.register(f, defaultConnFlags)

@@ -290,3 +290,49 @@ func TestBareHostPortIsWS(t *testing.T) {
 		t.Fatal("no echo")
 	}
 }
+
+// TestFlagValuesChecked: a value the program would quietly replace by its
+// default, one that floods the peer, a missing --config or an unknown
+// --theme stops with a usage error that names the flag.
+func TestFlagValuesChecked(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--queue-limit", "0"}, "--queue-limit is 0: it must be at least 1"},
+		{[]string{"--max-message", "-5"}, "--max-message is -5"},
+		{[]string{"--connect-timeout", "0s"}, "--connect-timeout is 0s: it must be more than 0"},
+		{[]string{"--close-timeout", "-1s"}, "--close-timeout is -1s"},
+		{[]string{"--ping-interval", "1ns"}, "--ping-interval is 1ns: use 0 (off) or at least 100ms"},
+		{[]string{"--ping-timeout", "-1s"}, "--ping-timeout is -1s"},
+		{[]string{"--reconnect-max", "-1"}, "--reconnect-max is -1"},
+		{[]string{"--max-entries", "0"}, "--max-entries is 0"},
+		{[]string{"--history-keep", "0"}, "--history-keep is 0"},
+		{[]string{"--history-max-mb", "-1"}, "--history-max-mb is -1"},
+		{[]string{"--config", "/nonexistent/config.toml"}, "--config /nonexistent/config.toml: no such file or directory"},
+		{[]string{"--theme", "blue"}, `--theme must be auto, dark or light, not "blue"`},
+		{[]string{"demo", "--theme", "blue"}, `--theme must be auto, dark or light`},
+		{[]string{"open", "--max-entries", "0"}, "--max-entries is 0"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := tc.args // a subcommand's own flags
+			if args[0] != "demo" && args[0] != "open" {
+				args = append(append([]string{"--json"}, args...), "ws://127.0.0.1:1/")
+			}
+			code, _, stderr := runCLI(t, "", args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+	// Values in range pass, and so does 0 where it means "off".
+	s := startLab(t)
+	code, _, stderr := runCLI(t, "", "--json", "--ping-interval", "0", "--reconnect-max", "0", "--queue-limit", "5", s.URL("/echo"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := parseSpec("ws://h/ --queue-limit 0", defaultConnFlags); err == nil || !strings.Contains(err.Error(), "--queue-limit is 0") {
+		t.Fatalf("the prompt accepted --queue-limit 0: %v", err)
+	}
+}
