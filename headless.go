@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wsinspect/wsinspect/history"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -69,8 +70,7 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 		if gone {
 			continue
 		}
-		buf = ev.AppendJSON(buf[:0])
-		buf = append(buf, '\n')
+		buf = history.AppendJSONLine(buf[:0], &ev)
 		if _, err := h.out.Write(buf); err != nil {
 			// stdout is gone (a closed pipe): nobody is listening, stop.
 			gone = true

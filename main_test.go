@@ -336,3 +336,23 @@ func TestFlagValuesChecked(t *testing.T) {
 		t.Fatalf("the prompt accepted --queue-limit 0: %v", err)
 	}
 }
+
+// TestHeadlessEscapesBidi: a payload with bidi controls is printed with
+// them escaped, as the TUI shows them, never raw.
+func TestHeadlessEscapesBidi(t *testing.T) {
+	s := startLab(t)
+	var out, errb bytes.Buffer
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	code := run([]string{"--no-history", "--json", s.URL("/echo")}, strings.NewReader("evil\u202etxt.exe \u2066x\u2069 \u200f\u061c\n"), &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, raw := range []string{"\u202e", "\u2066", "\u2069", "\u200f", "\u061c"} {
+		if strings.Contains(out.String(), raw) {
+			t.Fatalf("raw %U in the output:\n%s", []rune(raw)[0], out.String())
+		}
+	}
+	if !strings.Contains(out.String(), `"text":"evil\u202etxt.exe \u2066x\u2069 \u200f\u061c"`) {
+		t.Fatalf("no escaped echo in:\n%s", out.String())
+	}
+}

@@ -17,13 +17,12 @@ import (
 )
 
 // ExportJSONL writes events as JSON Lines, byte for byte what the headless
-// --json mode prints, for bug reports and other tools.
+// --json mode prints (see AppendJSONLine), for bug reports and other tools.
 func ExportJSONL(w io.Writer, events []session.Event) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	buf := make([]byte, 0, 1024)
 	for i := range events {
-		buf = events[i].AppendJSON(buf[:0])
-		buf = append(buf, '\n')
+		buf = AppendJSONLine(buf[:0], &events[i])
 		if _, err := bw.Write(buf); err != nil {
 			return fmt.Errorf("failed to export events: %w", err)
 		}
