@@ -34,6 +34,7 @@ type cli struct {
 	maxEntries  int
 	theme       string
 	keysFile    string
+	notices     []string // warnings to repeat inside the TUI, which hides stderr
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -212,7 +213,7 @@ func (c *cli) recorder(urls []string) (recorder, func()) {
 		r, err = history.NewRecorder(history.RecorderOptions{Dir: dir, URLs: urls, Args: c.args, KeepSecrets: c.keepSecrets})
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wsinspect: not recording history: %v\n", err)
+		c.warn("not recording history: " + err.Error())
 		return nil, func() {}
 	}
 	return r, func() {
@@ -220,6 +221,13 @@ func (c *cli) recorder(urls []string) (recorder, func()) {
 			fmt.Fprintf(c.stderr, "wsinspect: history: %v\n", err)
 		}
 	}
+}
+
+// warn reports a problem that does not stop the run, on stderr and, when
+// the TUI runs, in its help bar (the TUI's screen covers stderr).
+func (c *cli) warn(msg string) {
+	fmt.Fprintf(c.stderr, "wsinspect: %s\n", msg)
+	c.notices = append(c.notices, msg)
 }
 
 // isTerminal reports whether w is a terminal.

@@ -71,16 +71,22 @@ func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint strin
 	opts.Controller = controller{m: m, base: c.conn, origin: origin}
 	opts.URLHint = hint
 	if !c.noHistory {
-		if dir, err := history.DefaultDir(); err == nil {
-			if st, err := history.OpenStore(dir); err == nil {
-				st.KeepSecrets = c.keepSecrets
-				for _, line := range recent {
-					_ = st.AddRecentURL(line)
-				}
-				opts.Store = st
+		dir, err := history.DefaultDir()
+		var st *history.Store
+		if err == nil {
+			st, err = history.OpenStore(dir)
+		}
+		if err != nil {
+			c.warn("recall and recent connections are kept for this run only: " + err.Error())
+		} else {
+			st.KeepSecrets = c.keepSecrets
+			for _, line := range recent {
+				_ = st.AddRecentURL(line)
 			}
+			opts.Store = st
 		}
 	}
+	opts.Notice = strings.Join(c.notices, "; ")
 	_, err = tea.NewProgram(ui.New(opts)).Run()
 	stopUI()
 	// The UI closed the sockets on quit; whatever is still up is dropped

@@ -68,8 +68,10 @@ func OpenStore(dir string) (*Store, error) {
 	s := &Store{dir: dir, recall: map[string][]string{}, saved: map[string]string{}}
 	for _, name := range []string{recallFile, recentFile, savedFile} {
 		// Files from an older version or a copy may be readable by others.
-		if err := os.Chmod(filepath.Join(dir, name), fileMode); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("failed to restrict %s: %w", name, err)
+		// They are restricted through a descriptor opened without following
+		// links: a link planted here must not get its target chmodded.
+		if err := restrictFile(filepath.Join(dir, name)); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.loadRecall(); err != nil {
@@ -84,9 +86,30 @@ func OpenStore(dir string) (*Store, error) {
 	return s, nil
 }
 
+// restrictFile makes an existing store file 0600; a missing one is fine,
+// anything but a regular file is refused.
+func restrictFile(path string) error {
+	f, err := openRegular(path, false)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err == nil && st.Mode().Perm() != fileMode {
+		err = f.Chmod(fileMode)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to restrict %s: %w", path, err)
+	}
+	return nil
+}
+
 // readLines calls fn for each line of a store file; a missing file has none.
 func (s *Store) readLines(name string, fn func([]byte)) (int, error) {
-	f, err := os.Open(filepath.Join(s.dir, name))
+	f, err := openRegular(filepath.Join(s.dir, name), false)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
@@ -160,10 +183,15 @@ func (s *Store) loadRecent() error {
 }
 
 func (s *Store) loadSaved() error {
-	b, err := os.ReadFile(filepath.Join(s.dir, savedFile))
+	f, err := openRegular(filepath.Join(s.dir, savedFile), false)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("failed to read saved messages: %w", err)
+	}
+	b, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return fmt.Errorf("failed to read saved messages: %w", err)
 	}

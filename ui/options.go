@@ -64,6 +64,10 @@ type Options struct {
 	QuitTimeout time.Duration
 	// BatchSize caps how many waiting events enter one Update. Defaults to 4096.
 	BatchSize int
+	// Notice is a warning shown in the help bar at start, such as history
+	// being off because its directory is unsafe: the program's stderr is
+	// hidden behind the TUI. Defaults to none.
+	Notice string
 	// URLHint is the example shown in an empty new-connection prompt, e.g.
 	// the lab's echo URL in the demo. Defaults to "ws://host:port/path".
 	URLHint string

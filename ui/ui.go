@@ -143,6 +143,9 @@ func New(opts Options) Model {
 		m.overlay = overlayPrompt
 	}
 	m.setFocus(paneLog)
+	if opts.Notice != "" {
+		m.setFlash(opts.Notice, true)
+	}
 	return m
 }
 

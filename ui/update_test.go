@@ -682,3 +682,11 @@ func TestPaneString(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeShownAtStart: a warning from the program (history off because
+// its directory is a link) is on screen, not lost behind the TUI.
+func TestNoticeShownAtStart(t *testing.T) {
+	m := New(Options{Controller: &fakeController{}, NoColor: true, Notice: "not recording history: history directory /x is a symbolic link"})
+	m = update(t, m, tea.WindowSizeMsg{Width: 160, Height: 30})
+	mustContain(t, plainView(m), "not recording history: history directory /x is a symbolic link")
+}
