@@ -223,6 +223,12 @@ func TestSplitWords(t *testing.T) {
 	if o.ConnectTimeout != 1 || o.Origin != "http://o.test" || !o.Compress {
 		t.Fatalf("the command line's flags were lost: %+v", o)
 	}
+	// A secret filled into a recent line by the TUI is quoted the way
+	// these words are split.
+	if o, err := parseSpec(`ws://h/ -H 'Authorization: Bearer it'\''s' -H X-B:\ c`, defaultConnFlags); err != nil ||
+		o.Header.Get("Authorization") != "Bearer it's" || o.Header.Get("X-B") != "c" {
+		t.Fatalf("%v %v", o.Header, err)
+	}
 	if _, err := parseSpec("ws://a/ ws://b/", connFlags{}); err == nil {
 		t.Fatal("two URLs accepted")
 	}

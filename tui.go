@@ -70,6 +70,7 @@ func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint strin
 	opts.Events = events
 	opts.Controller = controller{m: m, base: c.conn, origin: origin}
 	opts.URLHint = hint
+	opts.SecretPlaceholder = history.Redacted
 	if !c.noHistory {
 		dir, err := history.DefaultDir()
 		var st *history.Store

@@ -9,8 +9,12 @@ import (
 	"github.com/wsinspect/wsinspect/session"
 )
 
-// redacted replaces every secret that history keeps off the disk.
-const redacted = "REDACTED"
+// Redacted replaces every secret that history keeps off the disk. A recent
+// connection line holding it must have the value filled in again before it
+// is dialed.
+const Redacted = "REDACTED"
+
+const redacted = Redacted
 
 // secretWords are the parts of a query parameter or flag name that mark its
 // value as a credential ("access_token", "apiKey", "X-Amz-Signature", ...).

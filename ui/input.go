@@ -70,8 +70,12 @@ func (m *Model) overlayKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if key.Matches(msg, k.Back) {
 		m.overlay = overlayNone
-		if m.prompt.kind != promptURL {
+		switch m.prompt.kind {
+		case promptSaveName, promptSaved:
 			return m.setFocus(paneComposer)
+		case promptSecret:
+			m.secrets = nil
+			m.setFlash("not dialed: the connection needs its secrets", false)
 		}
 		return nil
 	}

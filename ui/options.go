@@ -68,6 +68,11 @@ type Options struct {
 	// being off because its directory is unsafe: the program's stderr is
 	// hidden behind the TUI. Defaults to none.
 	Notice string
+	// SecretPlaceholder is what the Store writes in place of a secret in
+	// the connection lines it keeps across runs. A line holding it is
+	// never dialed as it is: the UI asks for each value first, with a
+	// masked input. Defaults to "REDACTED", history's placeholder.
+	SecretPlaceholder string
 	// URLHint is the example shown in an empty new-connection prompt, e.g.
 	// the lab's echo URL in the demo. Defaults to "ws://host:port/path".
 	URLHint string
@@ -120,4 +125,5 @@ type common struct {
 	clock    func() time.Time
 	readOnly bool
 	urlHint  string // the new-connection prompt's example URL
+	secret   string // Options.SecretPlaceholder
 }

@@ -5,6 +5,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -78,6 +79,7 @@ type Model struct {
 	themeAuto     bool
 	dark          bool
 	recent        []string
+	secrets       *secretFill // a recent connection line whose secrets are being asked for
 	saved         map[string]string
 	recallLoaded  map[string]bool
 	roKeys        []key.Binding // actions turned off in read-only replay, to explain why
@@ -114,6 +116,10 @@ func New(opts Options) Model {
 	c.urlHint = opts.URLHint
 	if c.urlHint == "" {
 		c.urlHint = "ws://host:port/path"
+	}
+	c.secret = opts.SecretPlaceholder
+	if c.secret == "" {
+		c.secret = "REDACTED"
 	}
 	m := Model{c: c, opts: opts, showTimeline: true, dark: opts.Theme != "light",
 		themeAuto: opts.Theme == "" || opts.Theme == "auto",
@@ -345,22 +351,44 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// open asks the Controller for a new socket and selects it.
+// open asks the Controller for a new socket and selects it. A line with
+// secret placeholders (a recent connection from an earlier run) is not
+// dialed as it is: the values are asked for first.
 func (m *Model) open(spec string) tea.Cmd {
 	if m.c.readOnly {
 		m.setFlash("read-only replay: cannot open sockets", true)
 		return nil
 	}
+	if strings.Contains(spec, m.c.secret) {
+		m.secrets = &secretFill{spec: spec, slots: secretSlots(spec, m.c.secret)}
+		return m.askSecret()
+	}
+	return m.dial(spec, spec)
+}
+
+// dial opens spec; display is what the screen may show of it (with
+// placeholders where secrets were typed in).
+func (m *Model) dial(spec, display string) tea.Cmd {
 	id, err := m.c.ctl.Open(spec)
 	if err != nil {
-		m.setFlash("could not open "+spec+": "+err.Error(), true)
+		m.setFlash("could not open "+display+": "+err.Error(), true)
 		return nil
 	}
 	m.c.socks.ensure(id)
 	m.conns.selectID(id)
-	m.setFlash("opening #"+strconv.Itoa(id)+" "+spec, false)
-	m.recent = append([]string{spec}, removeString(m.recent, spec)...)
+	m.setFlash("opening #"+strconv.Itoa(id)+" "+display, false)
+	m.recent = append([]string{spec}, removeString(removeString(m.recent, spec), display)...)
 	return addRecentCmd(m.c.store, spec)
+}
+
+// askSecret opens the masked prompt for the next missing secret.
+func (m *Model) askSecret() tea.Cmd {
+	f := m.secrets
+	var cmd tea.Cmd
+	m.prompt, cmd = newPrompt(m.c, promptSecret, nil, nil)
+	m.prompt.secret = f
+	m.overlay = overlayPrompt
+	return cmd
 }
 
 func removeString(list []string, s string) []string {
@@ -392,14 +420,38 @@ func (m *Model) promptDone(msg promptDoneMsg) tea.Cmd {
 	case promptSaved:
 		m.composer.setValue(m.saved[msg.value])
 		return m.setFocus(paneComposer)
+	case promptSecret:
+		f := m.secrets
+		if f == nil {
+			return nil
+		}
+		f.values = append(f.values, msg.value)
+		if len(f.values) < len(f.slots) {
+			return m.askSecret()
+		}
+		m.secrets = nil
+		cmd := m.dial(f.fill(m.c.secret), f.spec)
+		if m.flashErr { // back to the connection line to fix it
+			m.prompt, _ = newPrompt(m.c, promptURL, m.recent, nil)
+			m.prompt.input.SetValue(f.spec)
+			m.prompt.err, m.flash = m.flash, ""
+			m.overlay = overlayPrompt
+			cmd = m.prompt.input.Focus()
+		}
+		return cmd
 	}
 	return nil
 }
 
-// openPrompt shows a dialog.
+// openPrompt shows a dialog. Only the new-connection dialog lists recent
+// connections: they may hold secrets, and no other dialog has a use for them.
 func (m *Model) openPrompt(kind promptKind) tea.Cmd {
+	var items []string
+	if kind == promptURL {
+		items = m.recent
+	}
 	var cmd tea.Cmd
-	m.prompt, cmd = newPrompt(m.c, kind, m.recent, m.saved)
+	m.prompt, cmd = newPrompt(m.c, kind, items, m.saved)
 	m.overlay = overlayPrompt
 	return cmd
 }
