@@ -101,7 +101,7 @@ func (c *cli) demoCmd() *cobra.Command {
 			}
 			defer d.stop()
 			origin := originOf(d.lab.URL("/"))
-			return c.runTUI(d.m, d.rec, "demo", origin, "/echo  or  "+d.lab.URL("/slow?delay=5s"), nil)
+			return c.runTUI(d.book, d.rec, "demo", origin, "/echo  or  "+d.lab.URL("/slow?delay=5s"), nil)
 		},
 	}
 	c.tuiFlags(cmd.Flags())
@@ -112,6 +112,7 @@ func (c *cli) demoCmd() *cobra.Command {
 type demo struct {
 	lab  *lab.Server
 	m    *session.Manager
+	book *connBook
 	rec  recorder
 	stop func()
 }
@@ -141,9 +142,10 @@ func (c *cli) startDemo() (*demo, error) {
 	}
 	rec, closeRec := c.recorder(urls)
 	m := session.NewManager(session.ManagerOptions{})
+	book := newConnBook(m)
 	var conns []*session.Conn
 	for _, o := range opts {
-		conns = append(conns, m.Open(o))
+		conns = append(conns, book.open(o))
 	}
 	quit := make(chan struct{})
 	var timers sync.WaitGroup
@@ -163,7 +165,7 @@ func (c *cli) startDemo() (*demo, error) {
 			}(conns[i], p.closeAfter)
 		}
 	}
-	return &demo{lab: s, m: m, rec: rec, stop: func() {
+	return &demo{lab: s, m: m, book: book, rec: rec, stop: func() {
 		close(quit)
 		timers.Wait()
 		s.Close()

@@ -26,6 +26,7 @@ type recorder interface {
 // in from stdin, one per line.
 type headless struct {
 	m      *session.Manager
+	book   *connBook
 	base   connFlags
 	stay   bool
 	rec    recorder
@@ -64,6 +65,7 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 		if ev.Type == session.EventState && ev.To == session.StateOpen {
 			opened[ev.Conn] = true
 		}
+		h.book.see(&ev)
 		if h.rec != nil {
 			h.rec.Record(&ev)
 		}
@@ -219,7 +221,7 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 			h.inputError(lineNo, fmt.Errorf("/connect: %w", err))
 			return false
 		}
-		h.m.Open(opts)
+		h.book.open(opts)
 	case session.CmdQuit:
 		h.m.CloseAll(1000, "")
 		return true

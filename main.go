@@ -113,7 +113,7 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 	c.conn.register(f, defaultConnFlags)
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
 	f.BoolVar(&c.stay, "stay", false, "headless: at the end of stdin keep running until every socket has ended")
-	f.StringArrayVarP(&c.execute, "execute", "x", nil, "headless: run this command line first (repeatable)")
+	f.StringArrayVarP(&c.execute, "execute", "x", nil, "a command line to run (repeatable): headless, once before stdin; in the TUI, on each socket every time it opens")
 	c.tuiFlags(f)
 	c.historyFlags(root)
 	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd())
@@ -164,14 +164,22 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 	if headless && len(args) == 0 {
 		return usageError{errors.New("give at least one URL (or run 'wsinspect demo')")}
 	}
+	var onOpen []session.Command
+	if !headless {
+		var err error
+		if onOpen, err = onOpenCommands(c.execute); err != nil {
+			return usageError{err}
+		}
+	}
 	rec, closeRec := c.recorder(args)
 	defer closeRec()
-	m := session.NewManager(session.ManagerOptions{})
+	book := newConnBook(session.NewManager(session.ManagerOptions{}))
+	book.onOpen = onOpen
 	for _, o := range opts {
-		m.Open(o)
+		book.open(o)
 	}
 	if headless {
-		return c.runHeadless(m, rec)
+		return c.runHeadless(book, rec)
 	}
 	origin, hint := "", ""
 	if len(args) > 0 {
@@ -182,16 +190,16 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 	for _, u := range args {
 		recent = append(recent, strings.TrimSpace(quoteWord(u)+" "+flags))
 	}
-	return c.runTUI(m, rec, "", origin, hint, recent)
+	return c.runTUI(book, rec, "", origin, hint, recent)
 }
 
 // runHeadless prints events and reads commands until every socket ended.
-func (c *cli) runHeadless(m *session.Manager, rec recorder) error {
+func (c *cli) runHeadless(book *connBook, rec recorder) error {
 	in := c.stdin
 	if len(c.execute) > 0 {
 		in = io.MultiReader(strings.NewReader(strings.Join(c.execute, "\n")+"\n"), in)
 	}
-	h := &headless{m: m, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout)}
+	h := &headless{m: book.m, book: book, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout)}
 	if code := h.run(in, notifySignals()); code != 0 {
 		return exitCode(code)
 	}

@@ -249,7 +249,7 @@ func TestControllerBarePath(t *testing.T) {
 			}
 		}
 	}()
-	c := controller{m: m, origin: originOf(s.URL("/"))}
+	c := controller{book: newConnBook(m), origin: originOf(s.URL("/"))}
 	if _, err := c.Open(" /echo -s chat"); err != nil {
 		t.Fatal(err)
 	}

@@ -18,13 +18,13 @@ import (
 // controller carries the UI's actions to the Manager; the UI never touches a
 // socket itself.
 type controller struct {
-	m      *session.Manager
+	book   *connBook
 	base   connFlags
 	origin string // "ws://host:port" that a bare "/path" is resolved against
 }
 
 // Do implements ui.Controller.
-func (c controller) Do(target int, cmd session.Command) error { return c.m.Do(target, cmd) }
+func (c controller) Do(target int, cmd session.Command) error { return c.book.m.Do(target, cmd) }
 
 // Open implements ui.Controller: spec is "URL [flags]", with the flags of
 // the command line.
@@ -37,7 +37,7 @@ func (c controller) Open(spec string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return c.m.Open(o).ID(), nil
+	return c.book.open(o).ID(), nil
 }
 
 // uiOptions builds the options every TUI run shares.
@@ -60,15 +60,16 @@ func (c *cli) uiOptions(title string) (ui.Options, error) {
 // origin is where a bare "/path" typed in the new-connection prompt goes,
 // e.g. "ws://127.0.0.1:8765", and hint the example the prompt shows.
 // recent are "URL [flags]" lines to offer again in later runs.
-func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint string, recent []string) error {
+func (c *cli) runTUI(book *connBook, rec recorder, title, origin, hint string, recent []string) error {
+	m := book.m
 	opts, err := c.uiOptions(title)
 	if err != nil {
 		m.Shutdown()
 		return usageError{err}
 	}
-	events, stopUI, teeDone := teeEvents(m.Events(), rec)
+	events, stopUI, teeDone := teeEvents(m.Events(), book.see, rec)
 	opts.Events = events
-	opts.Controller = controller{m: m, base: c.conn, origin: origin}
+	opts.Controller = controller{book: book, base: c.conn, origin: origin}
 	opts.URLHint = hint
 	opts.SecretPlaceholder = history.Redacted
 	if !c.noHistory {
@@ -103,10 +104,11 @@ func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint strin
 	return nil
 }
 
-// teeEvents records every event and passes it on to the UI until stop is
-// called; after that it only records, so the sockets never wait for a UI
-// that has gone. done is closed when the stream has ended.
-func teeEvents(in <-chan session.Event, rec recorder) (out <-chan session.Event, stop func(), done <-chan struct{}) {
+// teeEvents completes every event (see), records it and passes it on to
+// the UI until stop is called; after that it only records, so the sockets
+// never wait for a UI that has gone. done is closed when the stream has
+// ended.
+func teeEvents(in <-chan session.Event, see func(*session.Event), rec recorder) (out <-chan session.Event, stop func(), done <-chan struct{}) {
 	ch := make(chan session.Event, 4096)
 	quit := make(chan struct{})
 	fin := make(chan struct{})
@@ -115,6 +117,9 @@ func teeEvents(in <-chan session.Event, rec recorder) (out <-chan session.Event,
 		defer close(ch)
 		var ev session.Event // one for all: see headless.run
 		for ev = range in {
+			if see != nil {
+				see(&ev)
+			}
 			if rec != nil {
 				rec.Record(&ev)
 			}
