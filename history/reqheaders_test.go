@@ -1,6 +1,7 @@
 package history
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -57,5 +58,37 @@ func TestRequestHeadersRecordedAndRedacted(t *testing.T) {
 		if hs.RequestHeaders.Get("X-Trace") != "42" || hs.RequestHeaders.Get("Origin") != "http://app.test" {
 			t.Errorf("keep=%v: loaded request headers %v", keep, hs.RequestHeaders)
 		}
+	}
+}
+
+// TestHARRequestHeaders: the HAR request carries the headers we sent,
+// -H headers and the offered subprotocol included, with its cookies.
+func TestHARRequestHeaders(t *testing.T) {
+	evs := handshakeWithRequest()
+	evs[1].RequestHeaders.Set("Cookie", "sid=1; theme=dark")
+	var b strings.Builder
+	if err := ExportHAR(&b, evs); err != nil {
+		t.Fatal(err)
+	}
+	var doc harDoc
+	if err := json.Unmarshal([]byte(b.String()), &doc); err != nil {
+		t.Fatal(err)
+	}
+	req := doc.Log.Entries[0].Request
+	got := map[string]string{}
+	for _, p := range req.Headers {
+		got[p.Name] = p.Value
+	}
+	for k, v := range map[string]string{"Authorization": "Bearer eyJtoken", "X-Trace": "42", "Origin": "http://app.test",
+		"Sec-Websocket-Protocol": "graphql-transport-ws", "Host": "127.0.0.1:8765"} {
+		if got[k] != v {
+			t.Errorf("request header %s = %q, want %q (all: %v)", k, got[k], v, req.Headers)
+		}
+	}
+	if len(req.Cookies) != 2 || req.Cookies[0] != (harPair{Name: "sid", Value: "1"}) {
+		t.Errorf("cookies %v", req.Cookies)
+	}
+	if req.Comment != "" {
+		t.Errorf("comment %q: the headers are recorded now", req.Comment)
 	}
 }

@@ -162,7 +162,10 @@ func (s *sockets) apply(ev *session.Event) applied {
 	case session.EventHandshake:
 		sk.handshake = cloneEvent(ev)
 		sk.addTimeline(tlItem{at: ev.Time, kind: tlHandshake, ev: sk.handshake})
-		for _, h := range sortedHeaders(ev) {
+		for _, h := range sortedHeaders(ev.RequestHeaders) {
+			sk.addTimeline(tlItem{at: ev.Time, kind: tlSentHeader, ev: sk.handshake, text: h})
+		}
+		for _, h := range sortedHeaders(ev.Headers) {
 			sk.addTimeline(tlItem{at: ev.Time, kind: tlHeader, ev: sk.handshake, text: h})
 		}
 		e.kind, e.ev, e.code = kindHandshake, sk.handshake, int32(ev.Status)
@@ -368,10 +371,10 @@ func shortError(err string) string {
 	return err
 }
 
-// sortedHeaders lists response headers as "Name: value", sorted by name.
-func sortedHeaders(ev *session.Event) []string {
+// sortedHeaders lists headers as "Name: value", sorted by name.
+func sortedHeaders(h http.Header) []string {
 	var out []string
-	for k, vs := range ev.Headers {
+	for k, vs := range h {
 		for _, v := range vs {
 			out = append(out, k+": "+v)
 		}

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -689,4 +690,23 @@ func TestNoticeShownAtStart(t *testing.T) {
 	m := New(Options{Controller: &fakeController{}, NoColor: true, Notice: "not recording history: history directory /x is a symbolic link"})
 	m = update(t, m, tea.WindowSizeMsg{Width: 160, Height: 30})
 	mustContain(t, plainView(m), "not recording history: history directory /x is a symbolic link")
+}
+
+// TestRequestHeadersShown: the headers we sent are in the timeline and the
+// detail of the handshake, marked apart from those received.
+func TestRequestHeadersShown(t *testing.T) {
+	m := newTestModel(t, &fakeController{}, 160, 45)
+	hs := evOpen(1, 3)
+	hs[0].RequestHeaders = http.Header{"Authorization": {"Bearer tok"}, "Origin": {"http://app.test"}, "Sec-Websocket-Protocol": {"chat"}}
+	m = feed(t, m, append([]session.Event{evConnecting(1, 0, "ws://h/x")}, hs...)...)
+	v := plainView(m)
+	mustContain(t, v, "→ Authorization: Bearer tok")
+	mustContain(t, v, "→ Origin: http://app.test")
+	mustContain(t, v, "← Upgrade: websocket")
+	// Select the handshake entry: its detail lists both sides.
+	m = press(t, m, "k")
+	v = plainView(m)
+	mustContain(t, v, "request headers (sent)")
+	mustContain(t, v, "Sec-Websocket-Protocol: chat")
+	mustContain(t, v, "response headers")
 }
