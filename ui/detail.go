@@ -27,6 +27,7 @@ type detailPane struct {
 	width   int
 	height  int
 	focused bool
+	pinned  bool // kept on an entry the log's cursor has moved away from
 }
 
 // Payload sizes the detail pane renders before saying how much is left.
@@ -110,6 +111,10 @@ func (p detailPane) View() string {
 	badge := ""
 	if len(p.lines) > page {
 		badge = p.c.styles.App.Muted.Render(strconv.Itoa(p.offset+1) + "–" + strconv.Itoa(end) + "/" + strconv.Itoa(len(p.lines)))
+	}
+	if p.pinned {
+		// Say why it no longer matches the log's cursor.
+		badge = strings.TrimSpace(p.c.styles.Pane.Badge.Render("kept") + " " + badge)
 	}
 	return p.c.styles.box("Detail", badge, lines, p.width, p.height, p.focused)
 }

@@ -117,6 +117,9 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.log.rebuild()
 	case key.Matches(msg, k.Follow):
 		m.log.setFollow(!m.log.follow)
+		if m.log.follow {
+			m.pinned = false // back to the tail, detail included
+		}
 	case key.Matches(msg, k.Timeline):
 		if m.showTimeline && m.focus == paneTimeline {
 			m.showTimeline = false
@@ -132,6 +135,9 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.log, cmd = m.log.Update(msg)
 		return cmd, true
 	case key.Matches(msg, k.Open) && (m.focus == paneLog || m.focus == paneConnections):
+		// Open the log's selected entry, even if detail was kept on another.
+		r, ok := m.log.selected()
+		m.detail.setEntry(r, ok)
 		return m.setFocus(paneDetail), true
 	case key.Matches(msg, k.Back) && m.focus == paneDetail:
 		return m.setFocus(paneLog), true

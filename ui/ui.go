@@ -71,6 +71,7 @@ type Model struct {
 	width, height int
 	rects         [paneCount]rect
 	showTimeline  bool
+	pinned        bool // detail stays on the entry the user opened (see sync)
 	flash         string
 	flashErr      bool
 	quitting      bool
@@ -215,11 +216,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case storeErrMsg:
 		m.setFlash("could not save history: "+msg.err.Error(), true)
 	case tea.KeyPressMsg:
+		picked := m.picked()
 		cmd = m.handleKey(msg)
+		m.unpinIfPicked(picked)
 	case tea.MouseWheelMsg:
+		picked := m.picked()
 		cmd = m.handleWheel(msg)
+		m.unpinIfPicked(picked)
 	case tea.MouseClickMsg:
+		picked := m.picked()
 		m.handleClick(msg)
+		m.unpinIfPicked(picked)
 	default:
 		cmd = m.forward(msg)
 	}
@@ -268,15 +275,43 @@ func (m *Model) firstSocket() {
 }
 
 // sync passes the selection on: the log, timeline and composer follow the
-// selected socket, the detail pane follows the log's cursor.
+// selected socket, the detail pane follows the log's cursor unless pinned:
+// an entry the user opened (enter, or moving into the pane) stays while the
+// log follows the tail, until they pick another entry or socket.
 func (m *Model) sync() {
 	id := m.conns.selected()
 	m.log.setSocket(id)
 	m.timeline.setSocket(id)
 	m.composer.selected = id
 	m.layout()
-	r, ok := m.log.selected()
-	m.detail.setEntry(r, ok)
+	if m.pinned && m.detail.has {
+		m.detail.setEntry(m.detail.cur, true) // rebuilt if the width changed
+	} else {
+		m.pinned = false
+		r, ok := m.log.selected()
+		m.detail.setEntry(r, ok)
+	}
+	cur, _ := m.log.selected()
+	m.detail.pinned = m.pinned && cur != m.detail.cur
+}
+
+// pick is what the user has selected: a socket and a log entry.
+type pick struct {
+	socket int
+	entry  ref
+}
+
+func (m *Model) picked() pick {
+	r, _ := m.log.selected()
+	return pick{socket: m.conns.selected(), entry: r}
+}
+
+// unpinIfPicked lets the detail pane follow the log's cursor again when
+// the user's input selected another socket or entry.
+func (m *Model) unpinIfPicked(before pick) {
+	if m.picked() != before {
+		m.pinned = false
+	}
 }
 
 // setTheme rebuilds the styles for a background and colour mode.
@@ -297,6 +332,9 @@ func (m *Model) setFlash(s string, isErr bool) {
 func (m *Model) setFocus(p pane) tea.Cmd {
 	if p == paneTimeline && !m.showTimeline {
 		m.showTimeline = true
+	}
+	if p == paneDetail && m.focus != paneDetail {
+		m.pinned = true // what detail shows now is what the user is reading
 	}
 	m.focus = p
 	m.conns.focused = p == paneConnections
