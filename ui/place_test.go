@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/wsinspect/wsinspect/session"
@@ -46,4 +48,46 @@ func TestDetailStaysOnOpenedEntry(t *testing.T) {
 	if r, _ := m.log.selected(); m.detail.cur != r {
 		t.Fatal("detail should follow the log's cursor when nothing is opened")
 	}
+}
+
+// TestClearingFilterKeepsPlace: after filtering to one entry and clearing
+// the filter, that entry stays selected and in view, with what came before
+// and after it around it.
+func TestClearingFilterKeepsPlace(t *testing.T) {
+	m := twoSockets(t, &fakeController{})
+	var evs []session.Event
+	for i := 0; i < 80; i++ {
+		evs = append(evs, evMsg(1, 100+i, session.DirIn, fmt.Sprintf("msg-%02d", i)))
+	}
+	m = feed(t, m, evs...)
+	m = press(t, m, "/")
+	m = typeText(t, m, "msg-42")
+	m = press(t, m, "enter")
+	if len(m.log.rows) != 1 {
+		t.Fatalf("filter rows = %d", len(m.log.rows))
+	}
+	match, _ := m.log.selected()
+	m = press(t, m, "/", "esc")
+	if !m.log.filter.empty() {
+		t.Fatal("esc should clear the filter")
+	}
+	if r, _ := m.log.selected(); r != match {
+		t.Fatalf("the matched entry is no longer selected")
+	}
+	if m.log.follow {
+		t.Fatal("the log should stay at the match, not jump to the tail")
+	}
+	v := plainView(m)
+	for _, want := range []string{"msg-41", "msg-42", "msg-43"} {
+		mustContain(t, v, want)
+	}
+	if strings.Contains(v, "msg-79") {
+		t.Fatal("the view jumped to the tail")
+	}
+	// Backspacing the filter away keeps the place too.
+	m = press(t, m, "/")
+	m = typeText(t, m, "msg-17")
+	m = press(t, m, "backspace", "backspace")
+	m = press(t, m, "esc")
+	mustContain(t, plainView(m), "msg-17")
 }
