@@ -31,13 +31,23 @@ type composerPane struct {
 // maxComposerLines is how tall the editor grows before it scrolls.
 const maxComposerLines = 6
 
+// maxComposerContent bounds the text in rows: far more than anyone types,
+// enough for a pasted document.
+const maxComposerContent = 10000
+
 func newComposerPane(c *common) composerPane {
 	ta := textarea.New()
 	ta.Prompt = ""
 	ta.ShowLineNumbers = false
 	ta.Placeholder = "type a message or /command — enter sends, alt+enter adds a line"
 	ta.CharLimit = 0
-	ta.MaxHeight = 0
+	// The textarea sizes itself to its text, wrapped rows included, before
+	// it scrolls: growing it afterwards (as this pane once did) left the
+	// view scrolled down a row, hiding the first line after alt+enter.
+	ta.DynamicHeight = true
+	ta.MinHeight = 1
+	ta.MaxHeight = maxComposerLines
+	ta.MaxContentHeight = maxComposerContent // MaxHeight alone would also cap the text at 6 lines
 	ta.KeyMap.InsertNewline = c.keys.Newline
 	ta.SetHeight(1)
 	p := composerPane{c: c, ta: ta, target: -1, recall: map[string][]string{}, recallPos: -1}
@@ -62,11 +72,6 @@ func (p *composerPane) applyStyles() {
 func (p *composerPane) SetSize(w int) {
 	p.width = w
 	p.ta.SetWidth(max(w-2-lipgloss.Width(p.targetLabel())-3, 10))
-	p.fitHeight()
-}
-
-func (p *composerPane) fitHeight() {
-	p.ta.SetHeight(clamp(p.ta.LineCount(), 1, maxComposerLines))
 }
 
 // Height is how many lines the composer takes, error line included.
@@ -136,7 +141,6 @@ func (p composerPane) Update(msg tea.Msg) (composerPane, tea.Cmd) {
 	}
 	var cmd tea.Cmd
 	p.ta, cmd = p.ta.Update(msg)
-	p.fitHeight()
 	return p, cmd
 }
 
@@ -169,7 +173,6 @@ func (p *composerPane) browse(d int) {
 
 func (p *composerPane) setValue(s string) {
 	p.ta.SetValue(s)
-	p.fitHeight()
 }
 
 // remember adds a sent line to this run's recall for host.
@@ -242,7 +245,6 @@ func (p *composerPane) submit() tea.Cmd {
 func (p *composerPane) reset() {
 	p.ta.Reset()
 	p.recallPos, p.draft = -1, ""
-	p.fitHeight()
 }
 
 // View draws the editor with the target at the right and the error or note

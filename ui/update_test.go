@@ -710,3 +710,45 @@ func TestRequestHeadersShown(t *testing.T) {
 	mustContain(t, v, "Sec-Websocket-Protocol: chat")
 	mustContain(t, v, "response headers")
 }
+
+// TestComposerShowsEveryLine: after alt+enter both lines are on screen,
+// the first one included (the editor grows before it would scroll).
+func TestComposerShowsEveryLine(t *testing.T) {
+	m := twoSockets(t, &fakeController{})
+	m = press(t, m, "i")
+	m = typeText(t, m, `{"multi":`)
+	m = press(t, m, "alt+enter")
+	m = typeText(t, m, `"line"}`)
+	v := m.composer.View()
+	if !strings.Contains(v, `{"multi":`) || !strings.Contains(v, `"line"}`) {
+		t.Fatalf("composer shows:\n%s", v)
+	}
+	if m.composer.Height() != 2 {
+		t.Fatalf("composer height %d, want 2", m.composer.Height())
+	}
+	// A line too long for the width wraps, and every wrapped row shows.
+	m.composer.setValue("")
+	m = typeText(t, m, strings.Repeat("abcdefghij", 14)+"END")
+	m = press(t, m, "alt+enter")
+	m = typeText(t, m, "second")
+	v = m.composer.View()
+	for _, want := range []string{"abcdefghij", "END", "second"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("composer lacks %q:\n%s", want, v)
+		}
+	}
+	checkFrame(t, plainView(m), 120, 36)
+	// Past the most it grows to, it scrolls, keeping the cursor's line.
+	m.composer.setValue("")
+	for i := 0; i < maxComposerLines+3; i++ {
+		if i > 0 {
+			m = press(t, m, "alt+enter")
+		}
+		m = typeText(t, m, fmt.Sprintf("line%d", i))
+	}
+	if h := m.composer.Height(); h != maxComposerLines {
+		t.Fatalf("height %d, want at most %d", h, maxComposerLines)
+	}
+	mustContain(t, m.composer.View(), fmt.Sprintf("line%d", maxComposerLines+2))
+	checkFrame(t, plainView(m), 120, 36)
+}
