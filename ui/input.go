@@ -121,12 +121,19 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			m.pinned = false // back to the tail, detail included
 		}
 	case key.Matches(msg, k.Timeline):
-		if m.showTimeline && m.focus == paneTimeline {
-			m.showTimeline = false
+		if m.focus == paneTimeline {
+			// Away again: in one column detail takes its place back.
+			m.lower = paneDetail
+			if m.zoom {
+				m.zoom = false
+			} else if m.width >= 90 {
+				m.showTimeline = false
+			}
 			return m.setFocus(paneConnections), true
 		}
-		m.showTimeline = true
-		return m.setFocus(paneTimeline), true
+		return m.reveal(paneTimeline), true
+	case key.Matches(msg, k.Zoom):
+		m.toggleZoom()
 	case key.Matches(msg, k.Copy):
 		return m.copyPayload(), true
 	case key.Matches(msg, k.Filter):
@@ -138,8 +145,9 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		// Open the log's selected entry, even if detail was kept on another.
 		r, ok := m.log.selected()
 		m.detail.setEntry(r, ok)
-		return m.setFocus(paneDetail), true
-	case key.Matches(msg, k.Back) && m.focus == paneDetail:
+		return m.reveal(paneDetail), true
+	case key.Matches(msg, k.Back) && (m.focus == paneDetail || m.focus == paneTimeline):
+		m.zoom = false // back to the log, among the other panes
 		return m.setFocus(paneLog), true
 	default:
 		return nil, false

@@ -71,6 +71,9 @@ type Model struct {
 	width, height int
 	rects         [paneCount]rect
 	showTimeline  bool
+	lower         pane // one column: the pane under the log, detail or timeline
+	zoom          bool // the zoomed pane takes the whole body
+	zoomed        pane
 	pinned        bool // detail stays on the entry the user opened (see sync)
 	flash         string
 	flashErr      bool
@@ -122,7 +125,7 @@ func New(opts Options) Model {
 	if c.secret == "" {
 		c.secret = "REDACTED"
 	}
-	m := Model{c: c, opts: opts, showTimeline: true, dark: opts.Theme != "light",
+	m := Model{c: c, opts: opts, showTimeline: true, lower: paneDetail, dark: opts.Theme != "light",
 		themeAuto: opts.Theme == "" || opts.Theme == "auto",
 		saved:     map[string]string{}, recallLoaded: map[string]bool{}}
 	if opts.Controller == nil {
@@ -336,6 +339,9 @@ func (m *Model) setFocus(p pane) tea.Cmd {
 	if p == paneDetail && m.focus != paneDetail {
 		m.pinned = true // what detail shows now is what the user is reading
 	}
+	if m.zoom && p != paneComposer {
+		m.zoomed = p // tab moves the zoom along
+	}
 	m.focus = p
 	m.conns.focused = p == paneConnections
 	m.log.focused = p == paneLog
@@ -348,12 +354,13 @@ func (m *Model) setFocus(p pane) tea.Cmd {
 	return nil
 }
 
-// cycle moves focus to the next (d=1) or previous (d=-1) visible pane.
+// cycle moves focus to the next (d=1) or previous (d=-1) visible pane;
+// zoomed, every pane is visible in turn.
 func (m *Model) cycle(d int) tea.Cmd {
 	p := m.focus
 	for i := 0; i < int(paneCount); i++ {
 		p = pane((int(p) + d + int(paneCount)) % int(paneCount))
-		if m.rects[p].w > 0 || p == paneComposer {
+		if m.rects[p].w > 0 || p == paneComposer || m.zoom {
 			if p == paneComposer && m.c.readOnly {
 				continue
 			}
@@ -361,6 +368,41 @@ func (m *Model) cycle(d int) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// reveal makes pane p visible and gives it the keyboard: in one column it
+// takes the place under the log; where the screen has no room for it at
+// all, it is zoomed.
+func (m *Model) reveal(p pane) tea.Cmd {
+	if p == paneTimeline {
+		m.showTimeline = true
+	}
+	if p == paneDetail || p == paneTimeline {
+		m.lower = p
+	}
+	if !m.zoom {
+		m.layout()
+		if m.rects[p].w == 0 {
+			m.zoom = true
+		}
+	}
+	if m.zoom {
+		m.zoomed = p
+	}
+	return m.setFocus(p)
+}
+
+// toggleZoom shows the focused pane alone, or all panes again.
+func (m *Model) toggleZoom() {
+	if m.zoom {
+		m.zoom = false
+		return
+	}
+	p := m.focus
+	if p == paneComposer {
+		p = paneLog // the composer is always there; zoom what it writes to
+	}
+	m.zoom, m.zoomed = true, p
 }
 
 // startQuit closes every socket and waits for them to end, up to the quit
