@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsinspect/wsinspect/history"
 	"github.com/wsinspect/wsinspect/session"
+	"github.com/wsinspect/wsinspect/ui"
 )
 
 // recorder receives every event of a run (history's Recorder).
@@ -32,6 +33,9 @@ type headless struct {
 	rec    recorder
 	out    *bufio.Writer
 	target int // /to: 0 = every socket
+	// forgotten sockets (/forget) are left out when a line goes to every
+	// socket; read by the input goroutine only.
+	forgotten map[int]bool
 }
 
 // maxInputLine bounds one stdin line; a longer one is reported and skipped.
@@ -201,6 +205,15 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 	if line == "" {
 		return false
 	}
+	if f, ok, err := ui.ParseForget(line); ok {
+		if err == nil {
+			err = h.forget(f)
+		}
+		if err != nil {
+			h.inputError(lineNo, err)
+		}
+		return false
+	}
 	cmd, err := session.ParseCommand(line)
 	if err != nil {
 		h.inputError(lineNo, err)
@@ -231,6 +244,14 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 			_ = c.CloseWhenSent(cmd.Code, cmd.Reason)
 		}
 	default:
+		if h.target == 0 && len(h.forgotten) > 0 {
+			for _, c := range h.targets(lineNo) {
+				if err := h.m.Do(c.ID(), cmd); err != nil {
+					h.inputError(lineNo, err)
+				}
+			}
+			return false
+		}
 		if err := h.m.Do(h.target, cmd); err != nil {
 			h.inputError(lineNo, err)
 		}
@@ -238,10 +259,47 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 	return false
 }
 
-// targets are the sockets the current /to selects.
+// forget leaves sockets that have ended out of later lines sent to every
+// socket, and stops any reconnect they had pending.
+func (h *headless) forget(f ui.Forget) error {
+	var conns []*session.Conn
+	if f.Closed {
+		for _, c := range h.m.Conns() {
+			if c.State().Final() && !h.forgotten[c.ID()] {
+				conns = append(conns, c)
+			}
+		}
+	} else {
+		c := h.m.Conn(f.ID)
+		if c == nil {
+			return fmt.Errorf("/forget: no socket #%d", f.ID)
+		}
+		if st := c.State(); !st.Final() && st != session.StateWaiting {
+			return fmt.Errorf("/forget: #%d is %s: close or abort it first (only ended sockets are forgotten)", f.ID, st)
+		}
+		conns = append(conns, c)
+	}
+	if h.forgotten == nil {
+		h.forgotten = map[int]bool{}
+	}
+	for _, c := range conns {
+		c.Abort()
+		h.forgotten[c.ID()] = true
+	}
+	return nil
+}
+
+// targets are the sockets the current /to selects: every one not
+// forgotten, or the one /to names.
 func (h *headless) targets(lineNo int) []*session.Conn {
 	if h.target == 0 {
-		return h.m.Conns()
+		var out []*session.Conn
+		for _, c := range h.m.Conns() {
+			if !h.forgotten[c.ID()] {
+				out = append(out, c)
+			}
+		}
+		return out
 	}
 	if c := h.m.Conn(h.target); c != nil {
 		return []*session.Conn{c}

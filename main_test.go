@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -360,5 +363,75 @@ func TestHeadlessEscapesBidi(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"text":"evil\u202etxt.exe \u2066x\u2069 \u200f\u061c"`) {
 		t.Fatalf("no escaped echo in:\n%s", out.String())
+	}
+}
+
+// watchWriter collects output and closes seen the first time it holds want.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestHeadlessForget: after /forget closed, a line sent to every socket
+// reaches the live ones only, with no dropped line per dead socket.
+func TestHeadlessForget(t *testing.T) {
+	s := startLab(t)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	in, feed := io.Pipe()
+	out := &watchWriter{want: `"to":"failed"`, seen: make(chan struct{})}
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"--no-history", "--json", s.URL("/echo"), s.URL("/reject")}, in, out, &errb)
+	}()
+	select {
+	case <-out.seen:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("#2 never failed:\n%s", out)
+	}
+	if _, err := io.WriteString(feed, "/forget 1\n/forget closed\nhello\n"); err != nil {
+		t.Fatal(err)
+	}
+	feed.Close()
+	if code := <-done; code != 1 {
+		t.Fatalf("exit %d (want 1: #2 never opened): %s", code, errb.String())
+	}
+	var evs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	if d := find(evs, is("type", "dropped")); len(d) != 0 {
+		t.Errorf("dropped: %v", d)
+	}
+	if sent := find(evs, and(is("type", "message"), is("dir", "out"), is("text", "hello"))); len(sent) != 1 || sent[0]["conn"] != 1.0 {
+		t.Errorf("sent: %v", sent)
+	}
+	errs := find(evs, is("type", "error"))
+	if len(errs) != 1 || !strings.Contains(errs[0]["error"].(string), "input line 1: /forget: #1 is ") ||
+		!strings.Contains(errs[0]["error"].(string), "close or abort it first") {
+		t.Errorf("errors: %v", errs)
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -193,6 +194,14 @@ func (p *composerPane) submit() tea.Cmd {
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
+	if f, ok, err := ParseForget(text); ok {
+		if err != nil {
+			p.err = err.Error()
+			return nil
+		}
+		p.reset()
+		return forgetCmd(f)
+	}
 	cmd, err := session.ParseCommand(text)
 	if err != nil {
 		p.err = err.Error()
@@ -232,7 +241,7 @@ func (p *composerPane) submit() tea.Cmd {
 		p.err = "there is no socket #" + strconv.Itoa(target)
 		return nil
 	}
-	if err := p.c.ctl.Do(target, cmd); err != nil {
+	if err := p.do(target, cmd); err != nil {
 		p.err = err.Error()
 		return nil
 	}
@@ -240,6 +249,24 @@ func (p *composerPane) submit() tea.Cmd {
 	p.remember(host, text)
 	p.reset()
 	return addRecallCmd(p.c.store, host, text)
+}
+
+// do carries cmd to target. Once sockets have been forgotten, "all" means
+// the sockets still listed: each gets the command in turn, and a forgotten
+// one adds no dropped line.
+func (p *composerPane) do(target int, cmd session.Command) error {
+	socks := p.c.socks
+	if target != 0 || len(socks.forgotten) == 0 {
+		return p.c.ctl.Do(target, cmd)
+	}
+	if len(socks.order) == 0 {
+		return errors.New("no sockets: every one was forgotten")
+	}
+	var errs []error
+	for _, id := range socks.order {
+		errs = append(errs, p.c.ctl.Do(id, cmd))
+	}
+	return errors.Join(errs...)
 }
 
 func (p *composerPane) reset() {

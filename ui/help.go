@@ -37,7 +37,7 @@ func (m *Model) paneHelp() []key.Binding {
 	case paneTimeline:
 		return []key.Binding{k.Down, k.Timeline, k.Zoom, k.NextPane, k.Help, k.Quit}
 	}
-	return []key.Binding{k.Down, k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Zoom, k.Compose, k.NextPane, k.Help, k.Quit}
+	return []key.Binding{k.Down, k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Forget, k.Zoom, k.Compose, k.NextPane, k.Help, k.Quit}
 }
 
 // fullHelp groups every binding for the ? overlay.
@@ -45,7 +45,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 	k := &m.c.keys
 	return [][]key.Binding{
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Open, k.Back},
-		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Timeline, k.Zoom, k.AllSocks},
+		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Forget, k.Timeline, k.Zoom, k.AllSocks},
 		{k.Filter, k.Follow, k.Wire, k.Copy, k.Help, k.Quit, k.ForceQuit},
 		{k.Compose, k.Send, k.Newline, k.RecallOld, k.RecallNew, k.Save, k.Saved, k.Delete},
 	}
@@ -64,6 +64,7 @@ func (m *Model) helpOverlay(width int) string {
 		"/text T  /binary HEX  /json J   send (JSON is checked first)",
 		"/ping [T]  /close [CODE [REASON]]  /abort  /reconnect",
 		"/to N|all   choose the target   /connect URL   /quit",
+		"/forget N|closed   take ended sockets off the list",
 		"",
 		st.Overlay.Title.Render("Log filter ( / )"),
 		"word (lower case ignores case) · re:REGEX · kind:ping,pong word",

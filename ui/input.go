@@ -134,6 +134,13 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.reveal(paneTimeline), true
 	case key.Matches(msg, k.Zoom):
 		m.toggleZoom()
+	case key.Matches(msg, k.Forget):
+		id := m.conns.selected()
+		if id == 0 {
+			m.setFlash("no socket selected", true)
+		} else if err := m.forget(Forget{ID: id}); err != nil {
+			m.setFlash(err.Error(), true)
+		}
 	case key.Matches(msg, k.Copy):
 		return m.copyPayload(), true
 	case key.Matches(msg, k.Filter):

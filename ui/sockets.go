@@ -44,7 +44,8 @@ const maxTimeline = 2000
 // sockets holds every socket seen, indexed by id (ids are small and dense).
 type sockets struct {
 	byID      []*socket
-	order     []int // ids in ascending order
+	order     []int        // ids in ascending order
+	forgotten map[int]bool // taken off the list: their events are ignored
 	seq       uint64
 	maxLog    int
 	msgsIn    int64
@@ -63,6 +64,24 @@ func (s *sockets) get(id int) *socket {
 		return nil
 	}
 	return s.byID[id]
+}
+
+// forget takes socket id off the list and lets its entries go.
+func (s *sockets) forget(id int) {
+	if s.get(id) == nil {
+		return
+	}
+	s.byID[id] = nil
+	for i, v := range s.order {
+		if v == id {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	if s.forgotten == nil {
+		s.forgotten = map[int]bool{}
+	}
+	s.forgotten[id] = true
 }
 
 // ensure returns socket id, creating it on its first event.

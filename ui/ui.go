@@ -201,6 +201,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = tea.Quit
 	case openRequestMsg:
 		cmd = m.open(msg.spec)
+	case forgetRequestMsg:
+		if err := m.forget(msg.f); err != nil {
+			m.composer.err = err.Error()
+		}
 	case promptDoneMsg:
 		cmd = m.promptDone(msg)
 	case deleteSavedMsg:
@@ -247,6 +251,9 @@ func (m *Model) applyEvents(batch EventsMsg) tea.Cmd {
 			if ev.Error != "" {
 				m.setFlash(ev.Error, true)
 			}
+			continue
+		}
+		if m.c.socks.forgotten[ev.Conn] {
 			continue
 		}
 		res := m.c.socks.apply(ev)

@@ -193,6 +193,9 @@ func (m *Model) titleBar() string {
 	}
 	n := len(s.order)
 	left += st.App.Muted.Render(" ─ ") + st.App.Stat.Render(strconv.Itoa(n)+" "+plural(n, "socket", "sockets"))
+	if f := len(s.forgotten); f > 0 {
+		left += st.App.Muted.Render(" (" + strconv.Itoa(f) + " forgotten)")
+	}
 	now := m.now
 	if s.lastEvent.After(now) {
 		now = s.lastEvent
