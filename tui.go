@@ -26,6 +26,9 @@ type controller struct {
 // Do implements ui.Controller.
 func (c controller) Do(target int, cmd session.Command) error { return c.book.m.Do(target, cmd) }
 
+// AbortAll implements ui.Controller.
+func (c controller) AbortAll() { c.book.m.AbortAll() }
+
 // Open implements ui.Controller: spec is "URL [flags]", with the flags of
 // the command line.
 func (c controller) Open(spec string) (int, error) {
@@ -91,8 +94,10 @@ func (c *cli) runTUI(book *connBook, rec recorder, title, origin, hint string, r
 	opts.Notice = strings.Join(c.notices, "; ")
 	_, err = tea.NewProgram(ui.New(opts)).Run()
 	stopUI()
-	// The UI closed the sockets on quit; whatever is still up is dropped
-	// after a short grace so that closes in flight can finish.
+	// The UI closed the sockets on quit and waited for their peers (at
+	// most its quit timeout, then dropped TCP); whatever is still up now
+	// (the user pressed q again, or Ctrl-C) is dropped at once.
+	m.AbortAll()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	_ = m.Wait(ctx)
 	cancel()

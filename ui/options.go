@@ -14,6 +14,7 @@ import (
 type Controller interface {
 	Do(target int, cmd session.Command) error // target: socket id, 0 = every socket
 	Open(spec string) (int, error)            // spec: "URL [flags]" as typed in the new-connection prompt; returns the new socket id
+	AbortAll()                                // drop every socket's TCP connection: quitting when peers have not answered
 }
 
 // Store is optional persistence across runs (the history package implements
@@ -59,8 +60,8 @@ type Options struct {
 	// Clock returns the current time, against which the receive rate is
 	// measured. Defaults to time.Now.
 	Clock func() time.Time
-	// QuitTimeout is how long quitting waits for sockets to finish their
-	// close handshakes. Defaults to 3 seconds.
+	// QuitTimeout is how long quitting waits for peers to answer the close
+	// before TCP is dropped (Controller.AbortAll). Defaults to 2 seconds.
 	QuitTimeout time.Duration
 	// BatchSize caps how many waiting events enter one Update. Defaults to 4096.
 	BatchSize int

@@ -104,7 +104,7 @@ func New(opts Options) Model {
 		opts.Clock = time.Now
 	}
 	if opts.QuitTimeout <= 0 {
-		opts.QuitTimeout = 3 * time.Second
+		opts.QuitTimeout = 2 * time.Second
 	}
 	if opts.KeyMap.isZero() {
 		opts.KeyMap = DefaultKeyMap()
@@ -198,6 +198,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case quitRequestMsg:
 		cmd = m.startQuit()
 	case quitTimeoutMsg:
+		cmd = m.quitTimedOut()
+	case quitGraceMsg:
 		cmd = tea.Quit
 	case openRequestMsg:
 		cmd = m.open(msg.spec)
@@ -429,6 +431,21 @@ func (m *Model) startQuit() tea.Cmd {
 	}
 	m.setFlash("closing "+strconv.Itoa(n)+" "+plural(n, "socket", "sockets")+"… (press again to quit now)", false)
 	return tea.Tick(m.opts.QuitTimeout, func(time.Time) tea.Msg { return quitTimeoutMsg{} })
+}
+
+// quitGrace bounds the wait for sockets to report their end once their TCP
+// connections were dropped; it is short, dropping is immediate.
+const quitGrace = time.Second
+
+// quitTimedOut drops TCP for the peers that have not answered the close
+// in time (a peer that never answers would hold the quit for the whole
+// close timeout); the program ends when the sockets report they ended.
+func (m *Model) quitTimedOut() tea.Cmd {
+	if !m.quitting || m.c.socks.live() == 0 || m.c.ctl == nil {
+		return tea.Quit
+	}
+	m.c.ctl.AbortAll()
+	return tea.Tick(quitGrace, func(time.Time) tea.Msg { return quitGraceMsg{} })
 }
 
 func plural(n int, one, many string) string {

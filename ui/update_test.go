@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/wsinspect/wsinspect/session"
@@ -353,12 +354,32 @@ func TestQuitClosesSocketsFirst(t *testing.T) {
 		t.Fatal("should quit once every socket has ended")
 	}
 	_ = m
-	// With a timeout instead.
-	m = twoSockets(t, &fakeController{})
+	// A peer that does not answer: at the quit timeout (2 s by default)
+	// TCP is dropped, the message stays, and the end of the sockets quits.
+	ctl = &fakeController{}
+	m = twoSockets(t, ctl)
+	if m.opts.QuitTimeout != 2*time.Second {
+		t.Fatalf("quit timeout %v, want 2s", m.opts.QuitTimeout)
+	}
 	m = press(t, m, "q")
-	_, cmd = updateCmd(t, m, quitTimeoutMsg{})
-	if !isQuit(cmd) {
-		t.Fatal("the quit timeout should quit")
+	m, cmd = updateCmd(t, m, quitTimeoutMsg{})
+	if isQuit(cmd) {
+		t.Fatal("the quit timeout should drop TCP first, then wait for the sockets to end")
+	}
+	if got := ctl.Calls(); len(got) != 2 || got[1] != "abort all" {
+		t.Fatalf("calls %q, want close then abort all", got)
+	}
+	mustContain(t, plainView(m), "closing 2 sockets… (press again to quit now)")
+	aborted := func(conn, ms int) session.Event {
+		e := evState(conn, ms, session.StateClosing, session.StateClosed)
+		e.Code, e.Initiator, e.Detail = 1006, session.InitiatorLocal, "aborted"
+		return e
+	}
+	if _, cmd = updateCmd(t, m, EventsMsg{aborted(1, 2000), aborted(2, 2000)}); !isQuit(cmd) {
+		t.Fatal("should quit once the dropped sockets have ended")
+	}
+	if _, cmd = updateCmd(t, m, quitGraceMsg{}); !isQuit(cmd) {
+		t.Fatal("should quit after the grace even if no event came")
 	}
 	// A second press quits at once; ctrl+c works from the composer.
 	m = twoSockets(t, &fakeController{})
