@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,12 +136,10 @@ var flagRules = map[string]func(fs *pflag.FlagSet, name string) error{
 	"history-keep":   positiveInt,
 	"history-max-mb": positiveInt,
 	"theme": func(fs *pflag.FlagSet, name string) error {
-		switch v, _ := fs.GetString(name); v {
-		case "auto", "dark", "light":
-			return nil
-		default:
+		if v, _ := fs.GetString(name); !slices.Contains(themes, v) {
 			return fmt.Errorf("--%s must be auto, dark or light, not %q", name, v)
 		}
+		return nil
 	},
 	"config": func(fs *pflag.FlagSet, name string) error {
 		path, _ := fs.GetString(name)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/wsinspect/wsinspect/history"
 	"github.com/wsinspect/wsinspect/session"
@@ -114,7 +113,7 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
 	f.BoolVar(&c.stay, "stay", false, "headless: at the end of stdin keep running until every socket has ended")
 	f.StringArrayVarP(&c.execute, "execute", "x", nil, "a command line to run (repeatable): headless, once before stdin; in the TUI, on each socket every time it opens")
-	c.tuiFlags(f)
+	c.tuiFlags(root)
 	c.historyFlags(root)
 	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd())
 	for _, sub := range root.Commands() {
@@ -133,11 +132,19 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 }
 
 // tuiFlags are shared by every command that opens the TUI.
-func (c *cli) tuiFlags(f *pflag.FlagSet) {
+func (c *cli) tuiFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
 	f.IntVar(&c.maxEntries, "max-entries", 100000, "log entries kept per socket in the TUI")
 	f.StringVar(&c.theme, "theme", "auto", "TUI colours: auto, dark or light")
 	f.StringVar(&c.keysFile, "config", defaultConfigPath(), "config file with a [keys] table")
+	_ = cmd.RegisterFlagCompletionFunc("theme", cobra.FixedCompletions(themes, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"toml"}, cobra.ShellCompDirectiveFilterFileExt
+	})
 }
+
+// themes are the values of --theme.
+var themes = []string{"auto", "dark", "light"}
 
 // historyFlags are shared by every command that records.
 func (c *cli) historyFlags(cmd *cobra.Command) {
