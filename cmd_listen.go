@@ -96,7 +96,7 @@ Ctrl-C or /quit: the end of stdin does not stop it, since clients come later.`,
 	f.IntVar(&lf.queueLimit, "queue-limit", session.DefaultQueueLimit, "most messages waiting to be written per socket; more are dropped")
 	f.BoolVar(&lf.wire, "wire", false, "report every data frame (fin, rsv1, length), not only control frames")
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
-	c.tuiFlags(f)
+	c.tuiFlags(cmd)
 	return cmd
 }
 
@@ -138,14 +138,14 @@ func (c *cli) runListen(arg string, lf listenFlags) error {
 	}
 	if !tui {
 		fmt.Fprintf(c.stderr, "listening on %s\n", l.URL())
-		h := &headless{m: m, stay: true, rec: rec, out: newOutput(c.stdout), listener: l}
+		h := &headless{m: m, book: newConnBook(m), stay: true, rec: rec, out: newOutput(c.stdout), listener: l}
 		if code := h.run(c.stdin, notifySignals()); code != 0 {
 			return exitCode(code)
 		}
 		return nil
 	}
 	c.afterUI = l.Close
-	return c.runTUI(m, rec, "listening on "+l.URL(), l.URL(), l.URL()+"/", nil)
+	return c.runTUI(newConnBook(m), rec, "listening on "+l.URL(), l.URL(), l.URL()+"/", nil)
 }
 
 // listenAddr resolves the ADDR argument: empty is the default, a bare port

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -101,10 +103,10 @@ func (c *cli) demoCmd() *cobra.Command {
 			}
 			defer d.stop()
 			origin := originOf(d.lab.URL("/"))
-			return c.runTUI(d.m, d.rec, "demo", origin, "/echo  or  "+d.lab.URL("/slow?delay=5s"), nil)
+			return c.runTUI(d.book, d.rec, "demo", origin, "/echo  or  "+d.lab.URL("/slow?delay=5s"), nil)
 		},
 	}
-	c.tuiFlags(cmd.Flags())
+	c.tuiFlags(cmd)
 	return cmd
 }
 
@@ -112,6 +114,7 @@ func (c *cli) demoCmd() *cobra.Command {
 type demo struct {
 	lab  *lab.Server
 	m    *session.Manager
+	book *connBook
 	rec  recorder
 	stop func()
 }
@@ -141,9 +144,10 @@ func (c *cli) startDemo() (*demo, error) {
 	}
 	rec, closeRec := c.recorder(urls)
 	m := session.NewManager(session.ManagerOptions{})
+	book := newConnBook(m)
 	var conns []*session.Conn
 	for _, o := range opts {
-		conns = append(conns, m.Open(o))
+		conns = append(conns, book.open(o))
 	}
 	quit := make(chan struct{})
 	var timers sync.WaitGroup
@@ -163,7 +167,7 @@ func (c *cli) startDemo() (*demo, error) {
 			}(conns[i], p.closeAfter)
 		}
 	}
-	return &demo{lab: s, m: m, rec: rec, stop: func() {
+	return &demo{lab: s, m: m, book: book, rec: rec, stop: func() {
 		close(quit)
 		timers.Wait()
 		s.Close()
@@ -208,9 +212,10 @@ func (c *cli) historyCmd() *cobra.Command {
 // openCmd replays a recorded session in the TUI.
 func (c *cli) openCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "open [ID|FILE]",
-		Short: "Replay a recorded session in the TUI, read-only (default: the newest)",
-		Args:  cobra.MaximumNArgs(1),
+		Use:               "open [ID|FILE]",
+		Short:             "Replay a recorded session in the TUI, read-only (default: the newest)",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeSessions,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := c.resolve(args)
 			if err != nil {
@@ -219,19 +224,58 @@ func (c *cli) openCmd() *cobra.Command {
 			return c.replay(path)
 		},
 	}
-	c.tuiFlags(cmd.Flags())
+	c.tuiFlags(cmd)
 	return cmd
 }
+
+// completeSessions offers the ids of recorded sessions, newest first, each
+// with when it started and what it dialed; a path is completed as a file.
+func completeSessions(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	if strings.ContainsAny(toComplete, "/.") {
+		return nil, cobra.ShellCompDirectiveDefault // a file, not an id
+	}
+	dir, err := history.DefaultDir()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	list, err := history.List(dir)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, s := range list {
+		if !strings.HasPrefix(s.ID, toComplete) {
+			continue
+		}
+		desc := s.Start.Local().Format("2006-01-02 15:04")
+		if len(s.URLs) > 0 {
+			desc += " " + s.URLs[0]
+			if len(s.URLs) > 1 {
+				desc += fmt.Sprintf(" (+%d)", len(s.URLs)-1)
+			}
+		}
+		out = append(out, s.ID+"\t"+desc)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// exportFormats are the values of export --format.
+var exportFormats = []string{"har", "jsonl"}
 
 // exportCmd writes a recorded session as HAR or JSON Lines.
 func (c *cli) exportCmd() *cobra.Command {
 	var format, output string
 	cmd := &cobra.Command{
-		Use:   "export [ID|FILE]",
-		Short: "Export a recorded session as HAR 1.2 (for browser tools) or JSON Lines (default: the newest)",
-		Args:  cobra.MaximumNArgs(1),
+		Use:               "export [ID|FILE]",
+		Short:             "Export a recorded session as HAR 1.2 (for browser tools) or JSON Lines (default: the newest)",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeSessions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "har" && format != "jsonl" {
+			format = strings.ToLower(format) // HAR, har, Har
+			if !slices.Contains(exportFormats, format) {
 				return usageError{fmt.Errorf("--format must be har or jsonl, not %q", format)}
 			}
 			path, err := c.resolve(args)
@@ -271,7 +315,8 @@ func (c *cli) exportCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "jsonl", "har or jsonl")
-	cmd.Flags().StringVarP(&output, "output", "o", "-", "file to write (default stdout)")
+	cmd.Flags().StringVarP(&output, "output", "o", "-", "file to write; - is stdout")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(exportFormats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

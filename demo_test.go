@@ -60,8 +60,8 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	defer d.stop()
 	log := &eventLog{}
-	events, stopUI, teeDone := teeEvents(d.m.Events(), log)
-	m := ui.New(ui.Options{Events: events, Controller: controller{m: d.m}, Theme: "dark", QuitTimeout: 4 * time.Second})
+	events, stopUI, teeDone := teeEvents(d.m.Events(), d.book.see, log)
+	m := ui.New(ui.Options{Events: events, Controller: controller{book: d.book}, Theme: "dark", QuitTimeout: 4 * time.Second})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(160, 45),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
 	// The mute peer is closed at 5s and force-closed 5s later; by then

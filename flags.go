@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,6 +144,91 @@ func completeCodec(*cobra.Command, []string, string) ([]string, cobra.ShellCompD
 	return codec.Names(), cobra.ShellCompDirectiveNoFileComp
 }
 
+// minPingInterval is the shortest keepalive interval accepted: a shorter
+// one floods the peer (1ns sends thousands of pings a second).
+const minPingInterval = 100 * time.Millisecond
+
+// flagRules say which values each numeric or enumerated flag accepts. A
+// value the program would otherwise replace by its default, or one that
+// floods the peer, is a usage error that says what to write instead.
+var flagRules = map[string]func(fs *pflag.FlagSet, name string) error{
+	"connect-timeout": positiveDuration,
+	"close-timeout":   positiveDuration,
+	"ping-interval": func(fs *pflag.FlagSet, name string) error {
+		d, _ := fs.GetDuration(name)
+		if d != 0 && d < minPingInterval {
+			return fmt.Errorf("--%s is %s: use 0 (off) or at least %s", name, d, minPingInterval)
+		}
+		return nil
+	},
+	"ping-timeout": func(fs *pflag.FlagSet, name string) error {
+		d, _ := fs.GetDuration(name)
+		if d != 0 && d < 10*time.Millisecond {
+			return fmt.Errorf("--%s is %s: use at least 10ms (or leave it out: the ping interval)", name, d)
+		}
+		return nil
+	},
+	"reconnect-max": func(fs *pflag.FlagSet, name string) error {
+		if n, _ := fs.GetInt(name); n < 0 {
+			return fmt.Errorf("--%s is %d: use 0 (no cap) or a number of attempts", name, n)
+		}
+		return nil
+	},
+	"max-message":    positiveInt,
+	"queue-limit":    positiveInt,
+	"max-entries":    positiveInt,
+	"history-keep":   positiveInt,
+	"history-max-mb": positiveInt,
+	"theme": func(fs *pflag.FlagSet, name string) error {
+		if v, _ := fs.GetString(name); !slices.Contains(themes, v) {
+			return fmt.Errorf("--%s must be auto, dark or light, not %q", name, v)
+		}
+		return nil
+	},
+	"config": func(fs *pflag.FlagSet, name string) error {
+		path, _ := fs.GetString(name)
+		st, err := os.Stat(path)
+		switch {
+		case err != nil:
+			return fmt.Errorf("--%s %s: %w", name, path, errors.Unwrap(err))
+		case !st.Mode().IsRegular():
+			return fmt.Errorf("--%s %s: not a regular file", name, path)
+		}
+		return nil
+	},
+}
+
+func positiveDuration(fs *pflag.FlagSet, name string) error {
+	if d, _ := fs.GetDuration(name); d <= 0 {
+		return fmt.Errorf("--%s is %s: it must be more than 0", name, d)
+	}
+	return nil
+}
+
+// positiveInt accepts int and int64 flags above 0.
+func positiveInt(fs *pflag.FlagSet, name string) error {
+	n, err := strconv.ParseInt(fs.Lookup(name).Value.String(), 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("--%s is %s: it must be at least 1", name, fs.Lookup(name).Value)
+	}
+	return nil
+}
+
+// checkFlagValues applies flagRules to the flags given on fs (defaults are
+// not checked: they are right by construction, and a program's base
+// options may leave fields zero to mean "the engine's default").
+func checkFlagValues(fs *pflag.FlagSet) error {
+	var errs []error
+	fs.Visit(func(f *pflag.Flag) {
+		if rule := flagRules[f.Name]; rule != nil {
+			if err := rule(fs, f.Name); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
 // options turns the flags into session options for url. After check has
 // passed, only a bad URL makes it fail.
 func (f *connFlags) options(url string) (session.Options, error) {
@@ -150,12 +236,16 @@ func (f *connFlags) options(url string) (session.Options, error) {
 	if err != nil {
 		return session.Options{}, err
 	}
-	if _, err := session.ParseURL(url); err != nil {
+	u, err := session.ParseURL(url)
+	if err != nil {
 		return session.Options{}, err
 	}
 	co, err := f.codecOptions()
 	if err != nil {
 		return session.Options{}, err
+	}
+	if !strings.Contains(url, "://") {
+		url = u.String() // "localhost:8080/x" is shown, recorded and recalled as ws://localhost:8080/x
 	}
 	return session.Options{
 		Codec: co.Codec, NoAutoPong: co.NoAutoPong, ProtoDescriptor: co.ProtoDescriptor,
@@ -181,6 +271,9 @@ func parseSpec(spec string, base connFlags) (session.Options, error) {
 	fs.SetOutput(new(strings.Builder))
 	f.register(fs, base)
 	if err := fs.Parse(words); err != nil {
+		return session.Options{}, err
+	}
+	if err := checkFlagValues(fs); err != nil {
 		return session.Options{}, err
 	}
 	if fs.NArg() != 1 {

@@ -14,7 +14,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wsinspect/wsinspect/history"
 	"github.com/wsinspect/wsinspect/session"
+	"github.com/wsinspect/wsinspect/ui"
 )
 
 // recorder receives every event of a run (history's Recorder).
@@ -26,6 +28,7 @@ type recorder interface {
 // in from stdin, one per line.
 type headless struct {
 	m      *session.Manager
+	book   *connBook
 	base   connFlags
 	stay   bool
 	rec    recorder
@@ -39,6 +42,9 @@ type headless struct {
 	listener *session.Listener
 	quit     chan struct{} // listen mode: closed by stopListening
 	stopOnce sync.Once
+	// forgotten sockets (/forget) are left out when a line goes to every
+	// socket; read by the input goroutine only.
+	forgotten map[int]bool
 }
 
 // maxInputLine bounds one stdin line; a longer one is reported and skipped.
@@ -75,14 +81,14 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 		if ev.Type == session.EventState && ev.To == session.StateOpen {
 			opened[ev.Conn] = true
 		}
+		h.book.see(&ev)
 		if h.rec != nil {
 			h.rec.Record(&ev)
 		}
 		if gone {
 			continue
 		}
-		buf = ev.AppendJSON(buf[:0])
-		buf = append(buf, '\n')
+		buf = history.AppendJSONLine(buf[:0], &ev)
 		if _, err := h.out.Write(buf); err != nil {
 			// stdout is gone (a closed pipe): nobody is listening, stop.
 			gone = true
@@ -220,6 +226,15 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 	if line == "" {
 		return false
 	}
+	if f, ok, err := ui.ParseForget(line); ok {
+		if err == nil {
+			err = h.forget(f)
+		}
+		if err != nil {
+			h.inputError(lineNo, err)
+		}
+		return false
+	}
 	cmd, err := session.ParseCommand(line)
 	if err != nil {
 		h.inputError(lineNo, err)
@@ -248,7 +263,7 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 			h.inputError(lineNo, fmt.Errorf("/connect: %w", err))
 			return false
 		}
-		h.m.Open(opts)
+		h.book.open(opts)
 	case session.CmdQuit:
 		h.stopListening()
 		h.m.CloseAll(1000, "")
@@ -275,7 +290,7 @@ const inputBacklog = 256
 
 // do carries out a socket command on the current /to's sockets.
 func (h *headless) do(lineNo int, cmd session.Command) {
-	if h.listener == nil || h.target != 0 {
+	if h.target != 0 || (h.listener == nil && len(h.forgotten) == 0) {
 		if err := h.m.Do(h.target, cmd); err != nil {
 			h.inputError(lineNo, err)
 		}
@@ -304,8 +319,38 @@ func (h *headless) stopListening() {
 	})
 }
 
-// targets are the sockets the current /to selects; in the listen mode a
-// broadcast skips the sockets that have ended.
+// forget leaves sockets that have ended out of later lines sent to every
+// socket, and stops any reconnect they had pending.
+func (h *headless) forget(f ui.Forget) error {
+	var conns []*session.Conn
+	if f.Closed {
+		for _, c := range h.m.Conns() {
+			if c.State().Final() && !h.forgotten[c.ID()] {
+				conns = append(conns, c)
+			}
+		}
+	} else {
+		c := h.m.Conn(f.ID)
+		if c == nil {
+			return fmt.Errorf("/forget: no socket #%d", f.ID)
+		}
+		if st := c.State(); !st.Final() && st != session.StateWaiting {
+			return fmt.Errorf("/forget: #%d is %s: close or abort it first (only ended sockets are forgotten)", f.ID, st)
+		}
+		conns = append(conns, c)
+	}
+	if h.forgotten == nil {
+		h.forgotten = map[int]bool{}
+	}
+	for _, c := range conns {
+		c.Abort()
+		h.forgotten[c.ID()] = true
+	}
+	return nil
+}
+
+// targets are the sockets the current /to selects: the one /to names, or
+// every one not forgotten (in the listen mode, every one not ended).
 func (h *headless) targets(lineNo int) []*session.Conn {
 	if h.target == 0 && h.listener != nil {
 		var live []*session.Conn
@@ -317,7 +362,13 @@ func (h *headless) targets(lineNo int) []*session.Conn {
 		return live
 	}
 	if h.target == 0 {
-		return h.m.Conns()
+		var out []*session.Conn
+		for _, c := range h.m.Conns() {
+			if !h.forgotten[c.ID()] {
+				out = append(out, c)
+			}
+		}
+		return out
 	}
 	if c := h.m.Conn(h.target); c != nil {
 		return []*session.Conn{c}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,9 +45,11 @@ func defaultConfigPath() string {
 //	ping  = "P"
 //	abort = []        # turn the action off
 //
-// A missing file means the defaults. An unknown action, a key that Bubble Tea
-// can never report, or one key bound to two global actions is an error that
-// names the file, the action and the key.
+// A missing file means the defaults (the command line refuses a --config
+// that does not exist before this runs). An unknown action, a key that
+// Bubble Tea can never report, one key bound to two global actions, or
+// force_quit without ctrl+c's way out is an error that names the file, the
+// action and the key.
 func loadKeyMap(path string) (ui.KeyMap, error) {
 	km := ui.DefaultKeyMap()
 	if path == "" {
@@ -77,6 +80,16 @@ func loadKeyMap(path string) (ui.KeyMap, error) {
 		for _, k := range keys {
 			if err := checkKey(k); err != nil {
 				return km, fmt.Errorf("%s: [keys] %s: %w", path, action, err)
+			}
+		}
+		if action == "force_quit" {
+			// README promises that Ctrl-C always quits: other keys may be
+			// added, ctrl+c is never taken away.
+			if len(keys) == 0 {
+				return km, fmt.Errorf("%s: [keys] force_quit cannot be turned off: ctrl+c always quits (add keys to it instead)", path)
+			}
+			if !slices.Contains(keys, "ctrl+c") {
+				keys = append(keys, "ctrl+c")
 			}
 		}
 		if len(keys) == 0 {

@@ -76,6 +76,8 @@ func TestLoadKeyMapErrors(t *testing.T) {
 		{"empty key", "[keys]\nclose = [\"\"]", "empty key"},
 		{"conflict", "[keys]\nclose = [\"p\"]", `key "p" is bound to both close and ping`},
 		{"bad toml", "[keys\nclose = 1", "failed to read key bindings"},
+		{"unbound force_quit", "[keys]\nforce_quit = []", "force_quit cannot be turned off: ctrl+c always quits"},
+		{"ctrl+c taken", "[keys]\nforce_quit = [\"ctrl+q\"]\ncopy = [\"ctrl+c\"]", `key "ctrl+c" is bound to both`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeConfig(t, tc.body)
@@ -102,5 +104,18 @@ func TestDefaultConfigPathUsesXDG(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", "/tmp/xdg")
 	if got := defaultConfigPath(); got != "/tmp/xdg/wsinspect/config.toml" {
 		t.Errorf("defaultConfigPath() = %q", got)
+	}
+}
+
+// TestForceQuitKeepsCtrlC: keys added to force_quit come on top of ctrl+c.
+func TestForceQuitKeepsCtrlC(t *testing.T) {
+	km, err := loadKeyMap(writeConfig(t, "[keys]\nforce_quit = [\"ctrl+q\"]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []tea.KeyPressMsg{{Code: 'c', Mod: tea.ModCtrl}, {Code: 'q', Mod: tea.ModCtrl}} {
+		if !key.Matches(k, km.ForceQuit) {
+			t.Errorf("%s does not force quit; keys %v", k, km.ForceQuit.Keys())
+		}
 	}
 }

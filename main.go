@@ -12,7 +12,6 @@ import (
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/wsinspect/wsinspect/history"
 	"github.com/wsinspect/wsinspect/session"
@@ -34,7 +33,8 @@ type cli struct {
 	maxEntries  int
 	theme       string
 	keysFile    string
-	afterUI     func() // called as soon as the TUI has quit (listen: stop accepting)
+	afterUI     func()   // called as soon as the TUI has quit (listen: stop accepting)
+	notices     []string // warnings to repeat inside the TUI, which hides stderr
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -100,14 +100,23 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
 		RunE:          c.runRoot,
+		// Every command's flags are checked before it runs, so a value
+		// out of range stops with a usage error rather than being
+		// replaced by a default behind the user's back.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFlagValues(cmd.Flags()); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
 	}
 	f := root.Flags()
 	c.conn.register(f, defaultConnFlags)
 	_ = root.RegisterFlagCompletionFunc("codec", completeCodec)
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
 	f.BoolVar(&c.stay, "stay", false, "headless: at the end of stdin keep running until every socket has ended")
-	f.StringArrayVarP(&c.execute, "execute", "x", nil, "headless: run this command line first (repeatable)")
-	c.tuiFlags(f)
+	f.StringArrayVarP(&c.execute, "execute", "x", nil, "a command line to run (repeatable): headless, once before stdin; in the TUI, on each socket every time it opens")
+	c.tuiFlags(root)
 	c.historyFlags(root)
 	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd(), c.listenCmd())
 	for _, sub := range root.Commands() {
@@ -126,11 +135,19 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 }
 
 // tuiFlags are shared by every command that opens the TUI.
-func (c *cli) tuiFlags(f *pflag.FlagSet) {
+func (c *cli) tuiFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
 	f.IntVar(&c.maxEntries, "max-entries", 100000, "log entries kept per socket in the TUI")
 	f.StringVar(&c.theme, "theme", "auto", "TUI colours: auto, dark or light")
 	f.StringVar(&c.keysFile, "config", defaultConfigPath(), "config file with a [keys] table")
+	_ = cmd.RegisterFlagCompletionFunc("theme", cobra.FixedCompletions(themes, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"toml"}, cobra.ShellCompDirectiveFilterFileExt
+	})
 }
+
+// themes are the values of --theme.
+var themes = []string{"auto", "dark", "light"}
 
 // historyFlags are shared by every command that records.
 func (c *cli) historyFlags(cmd *cobra.Command) {
@@ -149,7 +166,7 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 	for _, u := range args {
 		o, err := c.conn.options(u)
 		if err != nil {
-			o = session.Options{URL: u} // a bad URL: the socket fails with the reason, like any other
+			return usageError{err} // a typo in the command line, not a socket that failed
 		}
 		opts = append(opts, o)
 	}
@@ -157,14 +174,22 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 	if headless && len(args) == 0 {
 		return usageError{errors.New("give at least one URL (or run 'wsinspect demo')")}
 	}
+	var onOpen []session.Command
+	if !headless {
+		var err error
+		if onOpen, err = onOpenCommands(c.execute); err != nil {
+			return usageError{err}
+		}
+	}
 	rec, closeRec := c.recorder(args)
 	defer closeRec()
-	m := session.NewManager(session.ManagerOptions{})
+	book := newConnBook(session.NewManager(session.ManagerOptions{}))
+	book.onOpen = onOpen
 	for _, o := range opts {
-		m.Open(o)
+		book.open(o)
 	}
 	if headless {
-		return c.runHeadless(m, rec)
+		return c.runHeadless(book, rec)
 	}
 	origin, hint := "", ""
 	if len(args) > 0 {
@@ -175,16 +200,16 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 	for _, u := range args {
 		recent = append(recent, strings.TrimSpace(quoteWord(u)+" "+flags))
 	}
-	return c.runTUI(m, rec, "", origin, hint, recent)
+	return c.runTUI(book, rec, "", origin, hint, recent)
 }
 
 // runHeadless prints events and reads commands until every socket ended.
-func (c *cli) runHeadless(m *session.Manager, rec recorder) error {
+func (c *cli) runHeadless(book *connBook, rec recorder) error {
 	in := c.stdin
 	if len(c.execute) > 0 {
 		in = io.MultiReader(strings.NewReader(strings.Join(c.execute, "\n")+"\n"), in)
 	}
-	h := &headless{m: m, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout)}
+	h := &headless{m: book.m, book: book, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout)}
 	if code := h.run(in, notifySignals()); code != 0 {
 		return exitCode(code)
 	}
@@ -206,7 +231,7 @@ func (c *cli) recorder(urls []string) (recorder, func()) {
 		r, err = history.NewRecorder(history.RecorderOptions{Dir: dir, URLs: urls, Args: c.args, KeepSecrets: c.keepSecrets})
 	}
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wsinspect: not recording history: %v\n", err)
+		c.warn("not recording history: " + err.Error())
 		return nil, func() {}
 	}
 	return r, func() {
@@ -214,6 +239,13 @@ func (c *cli) recorder(urls []string) (recorder, func()) {
 			fmt.Fprintf(c.stderr, "wsinspect: history: %v\n", err)
 		}
 	}
+}
+
+// warn reports a problem that does not stop the run, on stderr and, when
+// the TUI runs, in its help bar (the TUI's screen covers stderr).
+func (c *cli) warn(msg string) {
+	fmt.Fprintf(c.stderr, "wsinspect: %s\n", msg)
+	c.notices = append(c.notices, msg)
 }
 
 // isTerminal reports whether w is a terminal.

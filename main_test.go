@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -117,7 +120,10 @@ func TestHeadlessExitCodes(t *testing.T) {
 		msg  string
 	}{
 		{"rejected", []string{"--json", s.URL("/reject?status=401")}, 1, ""},
-		{"bad URL", []string{"--json", "localhost:1/x"}, 1, ""},
+		{"bare host:port/path is ws://", []string{"--json", "localhost:1/x"}, 1, ""},
+		{"bad URL", []string{"--json", "ws:/localhost/x"}, 2, "ws: needs two slashes, as in ws://localhost/x"},
+		{"bad port", []string{"--json", "ws://localhost:90011/x"}, 2, "invalid port 90011"},
+		{"bad URL in the TUI", []string{"localhost:90011"}, 2, "invalid port 90011"},
 		{"one of two failed", []string{"--json", s.URL("/echo"), s.URL("/reject")}, 1, ""},
 		{"all opened", []string{"--json", s.URL("/echo")}, 0, ""},
 		{"no URL", []string{"--json"}, 2, "give at least one URL"},
@@ -220,6 +226,12 @@ func TestSplitWords(t *testing.T) {
 	if o.ConnectTimeout != 1 || o.Origin != "http://o.test" || !o.Compress {
 		t.Fatalf("the command line's flags were lost: %+v", o)
 	}
+	// A secret filled into a recent line by the TUI is quoted the way
+	// these words are split.
+	if o, err := parseSpec(`ws://h/ -H 'Authorization: Bearer it'\''s' -H X-B:\ c`, defaultConnFlags); err != nil ||
+		o.Header.Get("Authorization") != "Bearer it's" || o.Header.Get("X-B") != "c" {
+		t.Fatalf("%v %v", o.Header, err)
+	}
 	if _, err := parseSpec("ws://a/ ws://b/", connFlags{}); err == nil {
 		t.Fatal("two URLs accepted")
 	}
@@ -240,11 +252,11 @@ func TestControllerBarePath(t *testing.T) {
 			}
 		}
 	}()
-	c := controller{m: m, origin: originOf(s.URL("/"))}
+	c := controller{book: newConnBook(m), origin: originOf(s.URL("/"))}
 	if _, err := c.Open(" /echo -s chat"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Open("nonsense"); err == nil {
+	if _, err := c.Open("-s chat"); err == nil {
 		t.Fatal("a spec without a URL was accepted")
 	}
 	m.CloseAll(1000, "")
@@ -267,5 +279,159 @@ func TestConnArgs(t *testing.T) {
 	o, err := parseSpec("ws://127.0.0.1:1/x "+strings.Join(got, " "), connFlags{})
 	if err != nil || o.Header.Get("X-A") != "b c" || !o.Reconnect || !o.Insecure || o.Subprotocols[0] != "chat" || o.CloseTimeout.String() != "2s" {
 		t.Fatalf("%+v %v", o, err)
+	}
+}
+
+// TestBareHostPortIsWS: "127.0.0.1:PORT/echo" without a scheme dials ws://,
+// and the socket's URL says so.
+func TestBareHostPortIsWS(t *testing.T) {
+	s := startLab(t)
+	bare := strings.TrimPrefix(s.URL("/echo"), "ws://")
+	code, evs, stderr := runCLI(t, "hi\n", "--json", bare)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	conn := find(evs, is("to", "connecting"))
+	if len(conn) != 1 || conn[0]["url"] != s.URL("/echo") {
+		t.Fatalf("connecting: %v, want url %s", conn, s.URL("/echo"))
+	}
+	if len(find(evs, and(is("type", "message"), is("dir", "in"), is("text", "hi")))) != 1 {
+		t.Fatal("no echo")
+	}
+}
+
+// TestFlagValuesChecked: a value the program would quietly replace by its
+// default, one that floods the peer, a missing --config or an unknown
+// --theme stops with a usage error that names the flag.
+func TestFlagValuesChecked(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--queue-limit", "0"}, "--queue-limit is 0: it must be at least 1"},
+		{[]string{"--max-message", "-5"}, "--max-message is -5"},
+		{[]string{"--connect-timeout", "0s"}, "--connect-timeout is 0s: it must be more than 0"},
+		{[]string{"--close-timeout", "-1s"}, "--close-timeout is -1s"},
+		{[]string{"--ping-interval", "1ns"}, "--ping-interval is 1ns: use 0 (off) or at least 100ms"},
+		{[]string{"--ping-timeout", "-1s"}, "--ping-timeout is -1s"},
+		{[]string{"--reconnect-max", "-1"}, "--reconnect-max is -1"},
+		{[]string{"--max-entries", "0"}, "--max-entries is 0"},
+		{[]string{"--history-keep", "0"}, "--history-keep is 0"},
+		{[]string{"--history-max-mb", "-1"}, "--history-max-mb is -1"},
+		{[]string{"--config", "/nonexistent/config.toml"}, "--config /nonexistent/config.toml: no such file or directory"},
+		{[]string{"--theme", "blue"}, `--theme must be auto, dark or light, not "blue"`},
+		{[]string{"demo", "--theme", "blue"}, `--theme must be auto, dark or light`},
+		{[]string{"open", "--max-entries", "0"}, "--max-entries is 0"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := tc.args // a subcommand's own flags
+			if args[0] != "demo" && args[0] != "open" {
+				args = append(append([]string{"--json"}, args...), "ws://127.0.0.1:1/")
+			}
+			code, _, stderr := runCLI(t, "", args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+	// Values in range pass, and so does 0 where it means "off".
+	s := startLab(t)
+	code, _, stderr := runCLI(t, "", "--json", "--ping-interval", "0", "--reconnect-max", "0", "--queue-limit", "5", s.URL("/echo"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := parseSpec("ws://h/ --queue-limit 0", defaultConnFlags); err == nil || !strings.Contains(err.Error(), "--queue-limit is 0") {
+		t.Fatalf("the prompt accepted --queue-limit 0: %v", err)
+	}
+}
+
+// TestHeadlessEscapesBidi: a payload with bidi controls is printed with
+// them escaped, as the TUI shows them, never raw.
+func TestHeadlessEscapesBidi(t *testing.T) {
+	s := startLab(t)
+	var out, errb bytes.Buffer
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	code := run([]string{"--no-history", "--json", s.URL("/echo")}, strings.NewReader("evil\u202etxt.exe \u2066x\u2069 \u200f\u061c\n"), &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, raw := range []string{"\u202e", "\u2066", "\u2069", "\u200f", "\u061c"} {
+		if strings.Contains(out.String(), raw) {
+			t.Fatalf("raw %U in the output:\n%s", []rune(raw)[0], out.String())
+		}
+	}
+	if !strings.Contains(out.String(), `"text":"evil\u202etxt.exe \u2066x\u2069 \u200f\u061c"`) {
+		t.Fatalf("no escaped echo in:\n%s", out.String())
+	}
+}
+
+// watchWriter collects output and closes seen the first time it holds want.
+type watchWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestHeadlessForget: after /forget closed, a line sent to every socket
+// reaches the live ones only, with no dropped line per dead socket.
+func TestHeadlessForget(t *testing.T) {
+	s := startLab(t)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	in, feed := io.Pipe()
+	out := &watchWriter{want: `"to":"failed"`, seen: make(chan struct{})}
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"--no-history", "--json", s.URL("/echo"), s.URL("/reject")}, in, out, &errb)
+	}()
+	select {
+	case <-out.seen:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("#2 never failed:\n%s", out)
+	}
+	if _, err := io.WriteString(feed, "/forget 1\n/forget closed\nhello\n"); err != nil {
+		t.Fatal(err)
+	}
+	feed.Close()
+	if code := <-done; code != 1 {
+		t.Fatalf("exit %d (want 1: #2 never opened): %s", code, errb.String())
+	}
+	var evs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	if d := find(evs, is("type", "dropped")); len(d) != 0 {
+		t.Errorf("dropped: %v", d)
+	}
+	if sent := find(evs, and(is("type", "message"), is("dir", "out"), is("text", "hello"))); len(sent) != 1 || sent[0]["conn"] != 1.0 {
+		t.Errorf("sent: %v", sent)
+	}
+	errs := find(evs, is("type", "error"))
+	if len(errs) != 1 || !strings.Contains(errs[0]["error"].(string), "input line 1: /forget: #1 is ") ||
+		!strings.Contains(errs[0]["error"].(string), "close or abort it first") {
+		t.Errorf("errors: %v", errs)
 	}
 }

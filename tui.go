@@ -18,13 +18,16 @@ import (
 // controller carries the UI's actions to the Manager; the UI never touches a
 // socket itself.
 type controller struct {
-	m      *session.Manager
+	book   *connBook
 	base   connFlags
 	origin string // "ws://host:port" that a bare "/path" is resolved against
 }
 
 // Do implements ui.Controller.
-func (c controller) Do(target int, cmd session.Command) error { return c.m.Do(target, cmd) }
+func (c controller) Do(target int, cmd session.Command) error { return c.book.m.Do(target, cmd) }
+
+// AbortAll implements ui.Controller.
+func (c controller) AbortAll() { c.book.m.AbortAll() }
 
 // Open implements ui.Controller: spec is "URL [flags]", with the flags of
 // the command line.
@@ -37,7 +40,7 @@ func (c controller) Open(spec string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return c.m.Open(o).ID(), nil
+	return c.book.open(o).ID(), nil
 }
 
 // uiOptions builds the options every TUI run shares.
@@ -60,34 +63,44 @@ func (c *cli) uiOptions(title string) (ui.Options, error) {
 // origin is where a bare "/path" typed in the new-connection prompt goes,
 // e.g. "ws://127.0.0.1:8765", and hint the example the prompt shows.
 // recent are "URL [flags]" lines to offer again in later runs.
-func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint string, recent []string) error {
+func (c *cli) runTUI(book *connBook, rec recorder, title, origin, hint string, recent []string) error {
+	m := book.m
 	opts, err := c.uiOptions(title)
 	if err != nil {
 		m.Shutdown()
 		return usageError{err}
 	}
-	events, stopUI, teeDone := teeEvents(m.Events(), rec)
+	events, stopUI, teeDone := teeEvents(m.Events(), book.see, rec)
 	opts.Events = events
-	opts.Controller = controller{m: m, base: c.conn, origin: origin}
+	opts.Controller = controller{book: book, base: c.conn, origin: origin}
 	opts.URLHint = hint
+	opts.SecretPlaceholder = history.Redacted
 	if !c.noHistory {
-		if dir, err := history.DefaultDir(); err == nil {
-			if st, err := history.OpenStore(dir); err == nil {
-				st.KeepSecrets = c.keepSecrets
-				for _, line := range recent {
-					_ = st.AddRecentURL(line)
-				}
-				opts.Store = st
+		dir, err := history.DefaultDir()
+		var st *history.Store
+		if err == nil {
+			st, err = history.OpenStore(dir)
+		}
+		if err != nil {
+			c.warn("recall and recent connections are kept for this run only: " + err.Error())
+		} else {
+			st.KeepSecrets = c.keepSecrets
+			for _, line := range recent {
+				_ = st.AddRecentURL(line)
 			}
+			opts.Store = st
 		}
 	}
+	opts.Notice = strings.Join(c.notices, "; ")
 	_, err = tea.NewProgram(ui.New(opts)).Run()
 	if c.afterUI != nil {
 		c.afterUI()
 	}
 	stopUI()
-	// The UI closed the sockets on quit; whatever is still up is dropped
-	// after a short grace so that closes in flight can finish.
+	// The UI closed the sockets on quit and waited for their peers (at
+	// most its quit timeout, then dropped TCP); whatever is still up now
+	// (the user pressed q again, or Ctrl-C) is dropped at once.
+	m.AbortAll()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	_ = m.Wait(ctx)
 	cancel()
@@ -99,10 +112,11 @@ func (c *cli) runTUI(m *session.Manager, rec recorder, title, origin, hint strin
 	return nil
 }
 
-// teeEvents records every event and passes it on to the UI until stop is
-// called; after that it only records, so the sockets never wait for a UI
-// that has gone. done is closed when the stream has ended.
-func teeEvents(in <-chan session.Event, rec recorder) (out <-chan session.Event, stop func(), done <-chan struct{}) {
+// teeEvents completes every event (see), records it and passes it on to
+// the UI until stop is called; after that it only records, so the sockets
+// never wait for a UI that has gone. done is closed when the stream has
+// ended.
+func teeEvents(in <-chan session.Event, see func(*session.Event), rec recorder) (out <-chan session.Event, stop func(), done <-chan struct{}) {
 	ch := make(chan session.Event, 4096)
 	quit := make(chan struct{})
 	fin := make(chan struct{})
@@ -111,6 +125,9 @@ func teeEvents(in <-chan session.Event, rec recorder) (out <-chan session.Event,
 		defer close(ch)
 		var ev session.Event // one for all: see headless.run
 		for ev = range in {
+			if see != nil {
+				see(&ev)
+			}
 			if rec != nil {
 				rec.Record(&ev)
 			}

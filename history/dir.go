@@ -16,6 +16,7 @@ package history
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -56,34 +57,163 @@ func DefaultDir() (string, error) {
 	return filepath.Join(home, ".local", "state", "wsinspect"), nil
 }
 
-// ensureDir creates dir (and its parents) and makes dir itself 0700, even
-// when it already existed with a looser mode or the umask is permissive.
+// ensureDir creates dir (and its parents) with mode 0700 and checks that
+// it is safe to write into: a real directory (not a symbolic link, which
+// wsinspect never follows: as root, a link to /etc would otherwise have its
+// target chmodded and written into), owned by the user, and writable. An
+// existing directory that others may read is tightened to owner-only,
+// through a descriptor opened without following links; one the user made
+// read-only is left as it is, and history is off. The error says which.
 func ensureDir(dir string) error {
 	if dir == "" {
 		return errors.New("history directory is empty")
 	}
-	if err := os.MkdirAll(dir, dirMode); err != nil {
-		return fmt.Errorf("failed to create history directory %s: %w", dir, err)
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(dir), dirMode); err != nil {
+			return fmt.Errorf("failed to create history directory %s: %w", dir, err)
+		}
+		if err := os.Mkdir(dir, dirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("failed to create history directory %s: %w", dir, err)
+		}
+		fi, err = os.Lstat(dir)
 	}
-	if err := os.Chmod(dir, dirMode); err != nil {
+	if err != nil {
+		return fmt.Errorf("failed to inspect history directory %s: %w", dir, err)
+	}
+	if err := checkDir(dir, fi); err != nil {
+		return err
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o200 == 0 {
+		return fmt.Errorf("history directory %s is read-only (mode %#o); leaving it as it is", dir, perm)
+	}
+	if perm&0o077 == 0 {
+		return nil
+	}
+	d, err := os.OpenFile(dir, os.O_RDONLY|oDir|oNoFollow, 0)
+	if err != nil {
+		return fmt.Errorf("failed to open history directory %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := sameFile(d, fi); err != nil {
+		return fmt.Errorf("history directory %s: %w", dir, err)
+	}
+	if err := d.Chmod(perm &^ 0o077); err != nil {
 		return fmt.Errorf("failed to restrict history directory %s: %w", dir, err)
 	}
 	return nil
 }
 
-// createPrivate creates name exclusively with mode 0600. The explicit Chmod
-// is belt and braces: the mode passed to open is filtered by the umask, and
-// some file systems ignore it.
-func createPrivate(name string, flag int) (*os.File, error) {
-	f, err := os.OpenFile(name, flag|os.O_CREATE, fileMode)
+// checkDir refuses a history directory wsinspect must not touch: a
+// symbolic link, something other than a directory, or one owned by
+// another user. fi is from Lstat.
+func checkDir(dir string, fi os.FileInfo) error {
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("history directory %s is a symbolic link; wsinspect does not follow it (point XDG_STATE_HOME at the real directory)", dir)
+	case !fi.IsDir():
+		return fmt.Errorf("history directory %s is not a directory", dir)
+	}
+	if uid, foreign := foreignOwner(fi); foreign {
+		return fmt.Errorf("history directory %s belongs to another user (uid %d); wsinspect only writes into its own", dir, uid)
+	}
+	return nil
+}
+
+// sameFile checks that the open f is still the file fi described, so that
+// nothing swapped in between a check and an open is acted on.
+func sameFile(f *os.File, fi os.FileInfo) error {
+	st, err := f.Stat()
 	if err != nil {
+		return err
+	}
+	if !os.SameFile(st, fi) {
+		return errors.New("changed while it was being opened")
+	}
+	return nil
+}
+
+// createPrivate opens name for writing (creating it with mode 0600),
+// refusing a symbolic link (O_NOFOLLOW) and anything but a regular file, so
+// a link or FIFO planted in the history directory neither redirects the
+// write nor blocks. An existing file that others may read is restricted to
+// 0600 through the descriptor.
+func createPrivate(name string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(name, flag|os.O_CREATE|oNoFollow|oNoBlock, fileMode)
+	if err != nil {
+		return nil, refuseReason(name, err)
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is %s, not a regular file", name, describeMode(st.Mode()))
+	}
+	if err == nil && st.Mode().Perm() != fileMode {
+		if cerr := f.Chmod(fileMode); cerr != nil {
+			err = fmt.Errorf("failed to restrict %s: %w", name, cerr)
+		}
+	}
+	if err != nil {
+		f.Close()
 		return nil, err
 	}
-	if err := f.Chmod(fileMode); err != nil {
+	return f, nil
+}
+
+// openRegular opens name for reading, only if it is a regular file: a FIFO
+// or a device such as /dev/zero would block or never end. With follow
+// false a symbolic link is refused too (files inside the history
+// directory); with follow true it is read through (a path the user gave).
+func openRegular(name string, follow bool) (*os.File, error) {
+	flag := os.O_RDONLY | oNoBlock
+	if !follow {
+		flag |= oNoFollow
+	}
+	f, err := os.OpenFile(name, flag, 0)
+	if err != nil {
+		return nil, refuseReason(name, err)
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is %s, not a recording or history file", name, describeMode(st.Mode()))
+	}
+	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("failed to restrict %s: %w", name, err)
+		return nil, err
 	}
 	return f, nil
+}
+
+// refuseReason explains an open that O_NOFOLLOW or O_NONBLOCK refused.
+func refuseReason(name string, err error) error {
+	if fi, lerr := os.Lstat(name); lerr == nil {
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%s is a symbolic link; wsinspect does not follow links in its history directory", name)
+		case !fi.Mode().IsRegular() && !fi.IsDir():
+			return fmt.Errorf("%s is %s, not a regular file", name, describeMode(fi.Mode()))
+		}
+	}
+	return err
+}
+
+// describeMode names a file type for messages: "a named pipe (FIFO)".
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "a special file"
 }
 
 // newID returns the id for a session started at t with collision bump n:

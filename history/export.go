@@ -17,13 +17,12 @@ import (
 )
 
 // ExportJSONL writes events as JSON Lines, byte for byte what the headless
-// --json mode prints, for bug reports and other tools.
+// --json mode prints (see AppendJSONLine), for bug reports and other tools.
 func ExportJSONL(w io.Writer, events []session.Event) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	buf := make([]byte, 0, 1024)
 	for i := range events {
-		buf = events[i].AppendJSON(buf[:0])
-		buf = append(buf, '\n')
+		buf = AppendJSONLine(buf[:0], &events[i])
 		if _, err := bw.Write(buf); err != nil {
 			return fmt.Errorf("failed to export events: %w", err)
 		}
@@ -111,8 +110,9 @@ type (
 	}
 )
 
-// requestComment explains the request headers a HAR entry lacks: the
-// recording holds the response of the upgrade, not its request.
+// requestComment explains the request headers a HAR entry lacks when the
+// recording (one made before handshakes carried request_headers) holds the
+// response of the upgrade but not its request.
 const requestComment = "request headers are the fixed WebSocket upgrade headers; others sent (Sec-WebSocket-Key, -H flags) are not recorded"
 
 // ExportHAR writes events as a HAR 1.2 document the way Chrome DevTools
@@ -154,6 +154,7 @@ func ExportHAR(w io.Writer, events []session.Event) error {
 				lastURL[ev.Conn] = ev.URL
 				setHARURL(e, ev.URL)
 			}
+			fillHARRequest(e, ev)
 			fillHARResponse(e, ev)
 		case session.EventMessage:
 			if e == nil {
@@ -225,6 +226,36 @@ func setHARURL(e *harEntry, rawURL string) {
 		for _, v := range q[k] {
 			e.Request.QueryString = append(e.Request.QueryString, harPair{Name: k, Value: v})
 		}
+	}
+}
+
+// fillHARRequest copies the request headers a handshake event says were
+// sent (-H headers, Origin, the subprotocols offered, …) into the entry's
+// request, with its cookies, in place of the fixed upgrade headers.
+func fillHARRequest(e *harEntry, ev *session.Event) {
+	if len(ev.RequestHeaders) == 0 {
+		return
+	}
+	r := &e.Request
+	r.Headers, r.Cookies, r.Comment = []harPair{}, []harPair{}, ""
+	h := ev.RequestHeaders
+	if h.Get("Host") == "" {
+		if u, err := url.Parse(r.URL); err == nil && u.Host != "" {
+			r.Headers = append(r.Headers, harPair{Name: "Host", Value: u.Host})
+		}
+	}
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			r.Headers = append(r.Headers, harPair{Name: k, Value: v})
+		}
+	}
+	for _, c := range (&http.Request{Header: h}).Cookies() {
+		r.Cookies = append(r.Cookies, harPair{Name: c.Name, Value: c.Value})
 	}
 }
 

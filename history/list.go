@@ -66,7 +66,7 @@ func List(dir string) ([]Summary, error) {
 // readSummary builds the Summary of one recording from its header and its
 // summary line, or, when the run was cut, from its header and tail.
 func readSummary(path string) (Summary, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path, false)
 	if err != nil {
 		return Summary{}, fmt.Errorf("failed to open session %s: %w", path, err)
 	}

@@ -115,7 +115,7 @@ type job struct {
 // error; the report covers what was read.
 func Stream(ctx context.Context, path string, fn func(batch []session.Event) error) (LoadReport, error) {
 	rep := LoadReport{Path: path}
-	f, err := os.Open(path)
+	f, err := openRegular(path, true) // a FIFO or /dev/zero would never end
 	if err != nil {
 		return rep, fmt.Errorf("failed to open session %s: %w", path, err)
 	}

@@ -15,6 +15,16 @@ import (
 // deleted, though its size counts toward maxBytes. It returns how many
 // recordings were deleted.
 func Prune(dir string, keep int, maxBytes int64) (removed int, err error) {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("failed to inspect history directory %s: %w", dir, err)
+	}
+	if err := checkDir(dir, fi); err != nil {
+		return 0, err // never delete inside a linked or foreign directory
+	}
 	names, err := sessionFiles(dir)
 	if err != nil {
 		return 0, err
@@ -52,7 +62,7 @@ func recording(path string) bool {
 	if _, ok := active.Load(activeKey(path)); ok {
 		return true
 	}
-	f, err := os.Open(path)
+	f, err := openRegular(path, false)
 	if err != nil {
 		return false
 	}

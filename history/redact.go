@@ -9,8 +9,12 @@ import (
 	"github.com/wsinspect/wsinspect/session"
 )
 
-// redacted replaces every secret that history keeps off the disk.
-const redacted = "REDACTED"
+// Redacted replaces every secret that history keeps off the disk. A recent
+// connection line holding it must have the value filled in again before it
+// is dialed.
+const Redacted = "REDACTED"
+
+const redacted = Redacted
 
 // secretWords are the parts of a query parameter or flag name that mark its
 // value as a credential ("access_token", "apiKey", "X-Amz-Signature", ...).
@@ -150,7 +154,8 @@ func redactHeaders(h http.Header) (http.Header, bool) {
 }
 
 // RedactEvent returns ev with credentials removed from every URL-bearing
-// field (URL, Error, Detail, Reason, Body), from handshake headers, and from
+// field (URL, Error, Detail, Reason, Body), from handshake headers (those
+// received and those sent), and from
 // URLs in other header values. ev is not modified: the live UI may still show
 // the secrets. Payloads are left alone — they are the data being debugged.
 func RedactEvent(ev session.Event) session.Event {
@@ -163,19 +168,21 @@ func RedactEvent(ev session.Event) session.Event {
 // redactEvent is RedactEvent for the hot path: it returns ev itself, without
 // copying, when there is nothing to redact (every message event).
 func redactEvent(ev *session.Event) *session.Event {
-	if ev.URL == "" && ev.Headers == nil && ev.Error == "" && ev.Detail == "" &&
-		ev.Reason == "" && ev.Body == "" {
+	if ev.URL == "" && ev.Headers == nil && ev.RequestHeaders == nil && ev.Error == "" &&
+		ev.Detail == "" && ev.Reason == "" && ev.Body == "" {
 		return ev
 	}
 	u, errText, detail := RedactURL(ev.URL), redactText(ev.Error), redactText(ev.Detail)
 	reason, body := redactText(ev.Reason), redactText(ev.Body)
 	headers, hchanged := redactHeaders(ev.Headers)
+	sent, schanged := redactHeaders(ev.RequestHeaders)
 	if u == ev.URL && errText == ev.Error && detail == ev.Detail && reason == ev.Reason &&
-		body == ev.Body && !hchanged {
+		body == ev.Body && !hchanged && !schanged {
 		return ev
 	}
 	c := *ev
 	c.URL, c.Error, c.Detail, c.Reason, c.Body, c.Headers = u, errText, detail, reason, body, headers
+	c.RequestHeaders = sent
 	return &c
 }
 

@@ -20,8 +20,13 @@ var ErrNoSessions = errors.New("no recorded sessions")
 func Resolve(dir, idOrPath string) (string, error) {
 	if idOrPath != "" && (strings.ContainsRune(idOrPath, os.PathSeparator) ||
 		strings.Contains(idOrPath, "/") || strings.HasSuffix(idOrPath, sessionExt)) {
-		if _, err := os.Stat(idOrPath); err != nil {
+		st, err := os.Stat(idOrPath)
+		if err != nil {
 			return "", fmt.Errorf("failed to open session file %s: %w", idOrPath, err)
+		}
+		if !st.Mode().IsRegular() {
+			// A FIFO would block the loader and /dev/zero would never end.
+			return "", fmt.Errorf("%s is %s, not a recorded session", idOrPath, describeMode(st.Mode()))
 		}
 		return idOrPath, nil
 	}

@@ -41,8 +41,11 @@ type recentLine struct {
 // Store remembers what the user typed across runs, for the composer:
 // messages sent per host (recall with up/down), connection lines opened
 // recently, and named saved messages. It is safe for concurrent use. Files
-// are 0600; connection lines have their secrets redacted unless KeepSecrets
-// is set before use.
+// are 0600; connection lines have their secrets redacted on disk unless
+// KeepSecrets is set before use. Lines added in this run keep their real
+// values in memory, so opening one again sends the real token, never the
+// placeholder; lines from earlier runs come back with REDACTED in place of
+// each secret, for the user to fill in.
 type Store struct {
 	// KeepSecrets stores connection lines as typed, credentials included.
 	KeepSecrets bool
@@ -53,7 +56,7 @@ type Store struct {
 	recall      map[string][]string
 	recallLines int      // lines in recall.jsonl, to know when to compact
 	recallKept  int      // entries in recall, all hosts
-	recent      []string // newest first
+	recent      []string // newest first; this run's lines as typed, earlier ones as stored
 	recentLines int
 	saved       map[string]string
 }
@@ -68,8 +71,10 @@ func OpenStore(dir string) (*Store, error) {
 	s := &Store{dir: dir, recall: map[string][]string{}, saved: map[string]string{}}
 	for _, name := range []string{recallFile, recentFile, savedFile} {
 		// Files from an older version or a copy may be readable by others.
-		if err := os.Chmod(filepath.Join(dir, name), fileMode); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("failed to restrict %s: %w", name, err)
+		// They are restricted through a descriptor opened without following
+		// links: a link planted here must not get its target chmodded.
+		if err := restrictFile(filepath.Join(dir, name)); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.loadRecall(); err != nil {
@@ -84,9 +89,30 @@ func OpenStore(dir string) (*Store, error) {
 	return s, nil
 }
 
+// restrictFile makes an existing store file 0600; a missing one is fine,
+// anything but a regular file is refused.
+func restrictFile(path string) error {
+	f, err := openRegular(path, false)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err == nil && st.Mode().Perm() != fileMode {
+		err = f.Chmod(fileMode)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to restrict %s: %w", path, err)
+	}
+	return nil
+}
+
 // readLines calls fn for each line of a store file; a missing file has none.
 func (s *Store) readLines(name string, fn func([]byte)) (int, error) {
-	f, err := os.Open(filepath.Join(s.dir, name))
+	f, err := openRegular(filepath.Join(s.dir, name), false)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
@@ -160,10 +186,15 @@ func (s *Store) loadRecent() error {
 }
 
 func (s *Store) loadSaved() error {
-	b, err := os.ReadFile(filepath.Join(s.dir, savedFile))
+	f, err := openRegular(filepath.Join(s.dir, savedFile), false)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("failed to read saved messages: %w", err)
+	}
+	b, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return fmt.Errorf("failed to read saved messages: %w", err)
 	}
@@ -224,6 +255,8 @@ func (s *Store) AddRecall(host, text string) error {
 
 // RecentURLs returns the connection lines opened recently, newest first,
 // each once: a URL, optionally followed by the flags it was opened with.
+// Those added in this run are as typed, secrets included; older ones hold
+// Redacted in place of each secret unless they were stored with KeepSecrets.
 func (s *Store) RecentURLs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -238,19 +271,19 @@ func (s *Store) AddRecentURL(line string) error {
 	if line == "" {
 		return nil
 	}
-	if !s.KeepSecrets {
-		line = redactLine(line)
-	}
+	disk := s.onDisk(line)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	next := []string{line}
 	for _, l := range s.recent {
-		if l != line && len(next) < maxRecent {
+		// The same line from an earlier run, stored redacted, is replaced
+		// by this one rather than listed twice.
+		if l != line && l != disk && len(next) < maxRecent {
 			next = append(next, l)
 		}
 	}
 	s.recent = next
-	if err := s.appendLine(recentFile, recentLine{Line: line}); err != nil {
+	if err := s.appendLine(recentFile, recentLine{Line: disk}); err != nil {
 		return err
 	}
 	s.recentLines++
@@ -258,6 +291,15 @@ func (s *Store) AddRecentURL(line string) error {
 		return s.rewriteRecent()
 	}
 	return nil
+}
+
+// onDisk is a connection line as it may be written: redacted unless
+// KeepSecrets.
+func (s *Store) onDisk(line string) string {
+	if s.KeepSecrets {
+		return line
+	}
+	return redactLine(line)
 }
 
 // SavedMessages returns a copy of the saved messages by name.
@@ -361,7 +403,7 @@ func (s *Store) rewriteRecent() error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for i := len(s.recent) - 1; i >= 0; i-- {
-		if err := enc.Encode(recentLine{Line: s.recent[i]}); err != nil {
+		if err := enc.Encode(recentLine{Line: s.onDisk(s.recent[i])}); err != nil {
 			return fmt.Errorf("failed to encode recent connections: %w", err)
 		}
 	}

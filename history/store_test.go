@@ -99,20 +99,35 @@ func TestRecentURLs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// In this run the lines keep their real values: opening one again
+	// must send the real token, never the placeholder.
 	want := []string{
-		"wss://api.example.com/stream?token=REDACTED -H 'Authorization: REDACTED'",
+		"wss://api.example.com/stream?token=abc -H 'Authorization: Bearer xyz'",
 		"ws://127.0.0.1:8765/echo",
 		"ws://127.0.0.1:8765/chat --subprotocol chat",
 	}
 	if got := s.RecentURLs(); !reflect.DeepEqual(got, want) {
 		t.Errorf("RecentURLs = %q, want %q", got, want)
 	}
+	// On disk, and so in the next run, they are redacted.
+	if data := string(readFile(t, filepath.Join(dir, recentFile))); strings.Contains(data, "xyz") || strings.Contains(data, "abc") {
+		t.Errorf("a secret reached %s:\n%s", recentFile, data)
+	}
+	want[0] = "wss://api.example.com/stream?token=REDACTED -H 'Authorization: REDACTED'"
 	s2, err := OpenStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := s2.RecentURLs(); !reflect.DeepEqual(got, want) {
 		t.Errorf("RecentURLs after reopen = %q, want %q", got, want)
+	}
+	// Opening the same line again with its real values replaces the
+	// redacted entry instead of listing it twice.
+	if err := s2.AddRecentURL("wss://api.example.com/stream?token=abc -H 'Authorization: Bearer xyz'"); err != nil {
+		t.Fatal(err)
+	}
+	if got := s2.RecentURLs(); len(got) != 3 || got[0] != "wss://api.example.com/stream?token=abc -H 'Authorization: Bearer xyz'" {
+		t.Errorf("RecentURLs after reopening with secrets = %q", got)
 	}
 	s2.KeepSecrets = true
 	if err := s2.AddRecentURL("ws://h/?token=keep"); err != nil {
@@ -218,5 +233,30 @@ func TestStoreConcurrent(t *testing.T) {
 	}
 	if n := len(s.SavedMessages()); n != 4 {
 		t.Errorf("%d saved messages, want 4", n)
+	}
+}
+
+// TestRecentCompactionRedacts: rewriting recent.jsonl from memory, where
+// this run's lines keep their secrets, still writes them redacted.
+func TestRecentCompactionRedacts(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddRecentURL("ws://h/ -H 'Authorization: Bearer sekrit'"); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	err = s.rewriteRecent()
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data := string(readFile(t, filepath.Join(dir, recentFile))); strings.Contains(data, "sekrit") || !strings.Contains(data, "REDACTED") {
+		t.Fatalf("compacted %s:\n%s", recentFile, data)
+	}
+	if got := s.RecentURLs()[0]; !strings.Contains(got, "sekrit") {
+		t.Fatalf("this run's line lost its value: %q", got)
 	}
 }

@@ -194,7 +194,27 @@ shot_composer() {
 	shoot composer
 }
 
-all="overview detail_json detail_hex timeline composer"
+# small: the demo at 80×24: a socket per line, and t puts the timeline of
+# #2 (its dial and the request headers we sent) under the log.
+shot_small() {
+	cols=$COLS rows=$ROWS
+	COLS=80 ROWS=24
+	start
+	wait_for '#5 '
+	sleep 3 # let the ticks and pings add up
+	keys BTab
+	wait_for 'n new socket'
+	keys g j
+	wait_for 'Log · #2 '
+	keys t
+	wait_for 'Timeline · #2'
+	keys g j # the handshake and the headers we sent
+	wait_for '→ Sec-Websocket-Extensions'
+	shoot small
+	COLS=$cols ROWS=$rows
+}
+
+all="overview detail_json detail_hex timeline composer small"
 list=${*:-$all}
 for s in $list; do
 	"shot_$(echo "$s" | tr - _)"

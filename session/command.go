@@ -394,16 +394,43 @@ func validJSON(s string) error {
 	return nil
 }
 
-// ParseURL checks that s is a ws:// or wss:// URL with a host (http and
-// https are accepted and mean the same) and returns it parsed.
+// ParseURL checks that s is a WebSocket URL with a host and returns it
+// parsed. The schemes are ws:// and wss:// (http:// and https:// are
+// accepted and mean the same); a URL without a scheme, such as
+// "localhost:8080/chat", is taken as ws://, as wscat does. The error says
+// what is wrong in the user's terms: a scheme without its two slashes
+// ("ws:/host"), a scheme that is not WebSocket's, a missing host, a port
+// outside 1–65535.
 func ParseURL(s string) (*url.URL, error) {
 	if s == "" {
 		return nil, errors.New("missing URL")
 	}
-	if !strings.Contains(s, "://") {
-		return nil, fmt.Errorf("bad URL %q: missing scheme, use ws://host/path or wss://host/path", s)
+	// isSchemeName: shaped like a URL scheme (RFC 3986: a letter, then
+	// letters, digits, "+", "-" or ".").
+	isSchemeName := func(s string) bool {
+		for i, c := range s {
+			letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+			if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+				return false
+			}
+		}
+		return s != ""
 	}
-	u, err := url.Parse(s)
+	raw := s
+	if !strings.Contains(s, "://") {
+		scheme, rest, hasColon := strings.Cut(s, ":")
+		switch lower := strings.ToLower(scheme); {
+		case hasColon && (lower == "ws" || lower == "wss" || lower == "http" || lower == "https"):
+			return nil, fmt.Errorf("bad URL %q: %s: needs two slashes, as in %s://%s", s, scheme, scheme, strings.TrimLeft(rest, "/"))
+		case strings.HasPrefix(s, "/"):
+			return nil, fmt.Errorf("bad URL %q: missing host, as in ws://localhost:8080%s", s, s)
+		case hasColon && isSchemeName(scheme) && (rest == "" || rest[0] < '0' || rest[0] > '9'):
+			// "mailto:x", "ftp:/x": a scheme, not a host and its port.
+			return nil, fmt.Errorf("bad URL %q: scheme %q is not ws or wss", s, scheme)
+		}
+		raw = "ws://" + s
+	}
+	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("bad URL %q: %w", s, unwrapAll(err))
 	}
@@ -414,8 +441,13 @@ func ParseURL(s string) (*url.URL, error) {
 	default:
 		return nil, fmt.Errorf("bad URL %q: scheme %q is not ws or wss", s, u.Scheme)
 	}
-	if u.Host == "" {
+	if u.Hostname() == "" {
 		return nil, fmt.Errorf("bad URL %q: missing host", s)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("bad URL %q: invalid port %s (ports are 1–65535)", s, p)
+		}
 	}
 	return u, nil
 }

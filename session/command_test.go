@@ -48,7 +48,7 @@ func TestParseCommand(t *testing.T) {
 		{in: "/to all", want: Command{Kind: CmdTo}},
 		{in: "/to 0", wantErr: "socket number"},
 		{in: "/connect ws://127.0.0.1:8080/x", want: Command{Kind: CmdConnect, URL: "ws://127.0.0.1:8080/x"}},
-		{in: "/connect localhost:80", wantErr: "missing scheme"},
+		{in: "/connect ftp://localhost:80", wantErr: "not ws or wss"},
 		{in: "/connect ws://127.0.0.1:8080/x -s chat", want: Command{Kind: CmdConnect, URL: "ws://127.0.0.1:8080/x -s chat"}},
 		{in: "/reconnect", want: Command{Kind: CmdReconnect}},
 		{in: "/quit", want: Command{Kind: CmdQuit}},

@@ -57,15 +57,15 @@ func (e *Event) AppendJSON(buf []byte) []byte {
 		buf = appendIntField(buf, "status", int64(e.Status), true)
 		buf = append(buf, `,"headers":`...)
 		buf = appendHeaders(buf, e.Headers)
+		if len(e.RequestHeaders) > 0 {
+			buf = append(buf, `,"request_headers":`...)
+			buf = appendHeaders(buf, e.RequestHeaders)
+		}
 		buf = appendStrField(buf, "subprotocol", e.Subprotocol, true)
 		buf = appendStrField(buf, "extensions", e.Extensions, true)
 		buf = append(buf, `,"duration_ms":`...)
 		buf = strconv.AppendFloat(buf, e.DurationMS, 'f', -1, 64)
 		buf = appendStrField(buf, "url", e.URL, false)
-		if e.RequestHeaders != nil {
-			buf = append(buf, `,"request_headers":`...)
-			buf = appendHeaders(buf, e.RequestHeaders)
-		}
 		buf = appendStrField(buf, "location", e.Location, false)
 		buf = appendStrField(buf, "detail", e.Detail, false)
 		if e.Status != http.StatusSwitchingProtocols || e.Body != "" {

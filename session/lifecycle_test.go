@@ -102,7 +102,7 @@ func TestDialFailures(t *testing.T) {
 	}{
 		{"refused", Options{URL: refused}, "connection refused"},
 		{"hanging handshake", Options{URL: s.URL("/slow?delay=20s"), ConnectTimeout: 300 * time.Millisecond}, "connect timeout after 300ms"},
-		{"no scheme", Options{URL: "127.0.0.1:9/x"}, "scheme"},
+		{"bad port", Options{URL: "ws://127.0.0.1:90011/x"}, "invalid port"},
 		{"wrong scheme", Options{URL: "ftp://127.0.0.1/"}, `scheme "ftp" is not ws or wss`},
 		{"no host", Options{URL: "ws:///path"}, "missing host"},
 		{"bad CA file", Options{URL: "wss://127.0.0.1:1/", CAFile: "/nonexistent/ca.pem"}, "failed to read CA file"},

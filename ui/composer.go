@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -31,13 +32,23 @@ type composerPane struct {
 // maxComposerLines is how tall the editor grows before it scrolls.
 const maxComposerLines = 6
 
+// maxComposerContent bounds the text in rows: far more than anyone types,
+// enough for a pasted document.
+const maxComposerContent = 10000
+
 func newComposerPane(c *common) composerPane {
 	ta := textarea.New()
 	ta.Prompt = ""
 	ta.ShowLineNumbers = false
 	ta.Placeholder = "type a message or /command — enter sends, alt+enter adds a line"
 	ta.CharLimit = 0
-	ta.MaxHeight = 0
+	// The textarea sizes itself to its text, wrapped rows included, before
+	// it scrolls: growing it afterwards (as this pane once did) left the
+	// view scrolled down a row, hiding the first line after alt+enter.
+	ta.DynamicHeight = true
+	ta.MinHeight = 1
+	ta.MaxHeight = maxComposerLines
+	ta.MaxContentHeight = maxComposerContent // MaxHeight alone would also cap the text at 6 lines
 	ta.KeyMap.InsertNewline = c.keys.Newline
 	ta.SetHeight(1)
 	p := composerPane{c: c, ta: ta, target: -1, recall: map[string][]string{}, recallPos: -1}
@@ -62,11 +73,6 @@ func (p *composerPane) applyStyles() {
 func (p *composerPane) SetSize(w int) {
 	p.width = w
 	p.ta.SetWidth(max(w-2-lipgloss.Width(p.targetLabel())-3, 10))
-	p.fitHeight()
-}
-
-func (p *composerPane) fitHeight() {
-	p.ta.SetHeight(clamp(p.ta.LineCount(), 1, maxComposerLines))
 }
 
 // Height is how many lines the composer takes, error line included.
@@ -136,7 +142,6 @@ func (p composerPane) Update(msg tea.Msg) (composerPane, tea.Cmd) {
 	}
 	var cmd tea.Cmd
 	p.ta, cmd = p.ta.Update(msg)
-	p.fitHeight()
 	return p, cmd
 }
 
@@ -169,7 +174,6 @@ func (p *composerPane) browse(d int) {
 
 func (p *composerPane) setValue(s string) {
 	p.ta.SetValue(s)
-	p.fitHeight()
 }
 
 // remember adds a sent line to this run's recall for host.
@@ -189,6 +193,14 @@ func (p *composerPane) submit() tea.Cmd {
 	text := p.ta.Value()
 	if strings.TrimSpace(text) == "" {
 		return nil
+	}
+	if f, ok, err := ParseForget(text); ok {
+		if err != nil {
+			p.err = err.Error()
+			return nil
+		}
+		p.reset()
+		return forgetCmd(f)
 	}
 	cmd, err := session.ParseCommand(text)
 	if err != nil {
@@ -229,7 +241,7 @@ func (p *composerPane) submit() tea.Cmd {
 		p.err = "there is no socket #" + strconv.Itoa(target)
 		return nil
 	}
-	if err := p.c.ctl.Do(target, cmd); err != nil {
+	if err := p.do(target, cmd); err != nil {
 		p.err = err.Error()
 		return nil
 	}
@@ -239,10 +251,27 @@ func (p *composerPane) submit() tea.Cmd {
 	return addRecallCmd(p.c.store, host, text)
 }
 
+// do carries cmd to target. Once sockets have been forgotten, "all" means
+// the sockets still listed: each gets the command in turn, and a forgotten
+// one adds no dropped line.
+func (p *composerPane) do(target int, cmd session.Command) error {
+	socks := p.c.socks
+	if target != 0 || len(socks.forgotten) == 0 {
+		return p.c.ctl.Do(target, cmd)
+	}
+	if len(socks.order) == 0 {
+		return errors.New("no sockets: every one was forgotten")
+	}
+	var errs []error
+	for _, id := range socks.order {
+		errs = append(errs, p.c.ctl.Do(id, cmd))
+	}
+	return errors.Join(errs...)
+}
+
 func (p *composerPane) reset() {
 	p.ta.Reset()
 	p.recallPos, p.draft = -1, ""
-	p.fitHeight()
 }
 
 // View draws the editor with the target at the right and the error or note

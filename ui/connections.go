@@ -49,10 +49,20 @@ func (p *connectionsPane) selectID(id int) {
 	}
 }
 
-// perSocket is how many lines one socket takes.
-const perSocket = 2
+// rowLines is how many lines each of n sockets takes in room lines: two
+// (state and URL, then traffic and how it ended) when all fit, else one,
+// so that a small screen still lists many sockets.
+func rowLines(n, room int) int {
+	if n*2 <= room {
+		return 2
+	}
+	return 1
+}
 
-func (p *connectionsPane) visible() int { return max((p.height-2)/perSocket, 1) }
+// perSocket is how many lines one socket takes at the pane's size.
+func (p *connectionsPane) perSocket() int { return rowLines(len(p.c.socks.order), p.height-2) }
+
+func (p *connectionsPane) visible() int { return max((p.height-2)/p.perSocket(), 1) }
 
 func (p *connectionsPane) scroll() {
 	n := len(p.c.socks.order)
@@ -101,7 +111,7 @@ func (p *connectionsPane) clickRow(y int) {
 	if y < 1 {
 		return
 	}
-	p.cursor = p.offset + (y-1)/perSocket
+	p.cursor = p.offset + (y-1)/p.perSocket()
 	p.scroll()
 }
 
@@ -111,17 +121,26 @@ func (p connectionsPane) View() string {
 	inner := p.width - 2
 	lines := make([]string, 0, p.height)
 	same := s.sameHost()
+	one := p.perSocket() == 1
 	for i := p.offset; i < len(s.order) && len(lines) < p.height-2; i++ {
 		sk := s.byID[s.order[i]]
-		var a, b string
+		st := &p.c.styles
 		if i == p.cursor {
-			a, b = p.row(sk, inner, same, plainStyles())
-			a = p.c.styles.Row.Selected.Render(fit(a, inner))
-			b = p.c.styles.Row.Selected.Render(fit(b, inner))
-		} else {
-			a, b = p.row(sk, inner, same, &p.c.styles)
+			st = plainStyles()
 		}
-		lines = append(lines, a, b)
+		var row []string
+		if one {
+			row = []string{p.oneLine(sk, inner, same, st)}
+		} else {
+			a, b := p.row(sk, inner, same, st)
+			row = []string{a, b}
+		}
+		if i == p.cursor {
+			for j := range row {
+				row[j] = p.c.styles.Row.Selected.Render(fit(row[j], inner))
+			}
+		}
+		lines = append(lines, row...)
 	}
 	if len(s.order) == 0 {
 		lines = append(lines, p.c.styles.App.Muted.Render(" no sockets yet"))
@@ -155,6 +174,40 @@ func stateIcon(st session.State) string {
 
 // row renders one socket's two lines.
 func (p connectionsPane) row(sk *socket, width int, sameHost bool, st *Styles) (string, string) {
+	head := p.head(sk, st)
+	first := head + st.Row.Normal.Render(truncate(p.url(sk, sameHost), max(width-lipgloss.Width(head), 1)))
+	const indent = 5
+	facts := p.facts(sk, st, width-indent)
+	return first, strings.Repeat(" ", indent) + facts
+}
+
+// oneLine renders a socket in one line for a short pane: the state and URL,
+// then as many facts as fit in about two fifths of the width, how it ended
+// first.
+func (p connectionsPane) oneLine(sk *socket, width int, sameHost bool, st *Styles) string {
+	head := p.head(sk, st)
+	room := width - lipgloss.Width(head)
+	facts := p.facts(sk, st, room*2/5)
+	url := truncate(p.url(sk, sameHost), max(room-lipgloss.Width(facts)-1, 1))
+	gap := max(room-lipgloss.Width(url)-lipgloss.Width(facts), 1)
+	return head + st.Row.Normal.Render(url) + strings.Repeat(" ", gap) + facts
+}
+
+// url is the socket's URL as the list shows it: the path alone when every
+// socket dials the same host.
+func (p connectionsPane) url(sk *socket, sameHost bool) string {
+	short := sk.shortFull
+	if sameHost {
+		short = sk.shortPath
+	}
+	if sk.role == session.RoleServer {
+		short = "⇠ " + short // accepted: the request path, not a URL we dialed
+	}
+	return inert(short, oneLine, 256)
+}
+
+// head is the start of a socket's row: the state badge, id and state.
+func (p connectionsPane) head(sk *socket, st *Styles) string {
 	ss := st.stateStyle(sk.state)
 	label := stateLabel(sk.state, sk.initiator)
 	if sk.state == session.StateClosing {
@@ -168,20 +221,14 @@ func (p connectionsPane) row(sk *socket, width int, sameHost bool, st *Styles) (
 	if sk.halfClosed && !sk.state.Final() {
 		label += " ½"
 	}
-	head := " " + ss.Render(stateIcon(sk.state)) + " " + st.Row.Normal.Render(fit("#"+strconv.Itoa(sk.id), 4)) +
+	return " " + ss.Render(stateIcon(sk.state)) + " " + st.Row.Normal.Render(fit("#"+strconv.Itoa(sk.id), 4)) +
 		ss.Render(fit(label, 11)) + " "
-	short := sk.shortFull
-	if sameHost {
-		short = sk.shortPath
-	}
-	if sk.role == session.RoleServer {
-		short = "⇠ " + short // accepted: the request path, not a URL we dialed
-	}
-	url := inert(short, oneLine, 256)
-	first := head + st.Row.Normal.Render(truncate(url, max(width-lipgloss.Width(head), 1)))
+}
 
-	// The second line lists facts by importance; the least important go
-	// first when the pane is narrow, so how a socket ended always shows.
+// facts lists a socket's counters and how it ended, by importance, in at
+// most width cells: the least important go first when space is short, so
+// how a socket ended always shows.
+func (p connectionsPane) facts(sk *socket, st *Styles, width int) string {
 	type part struct {
 		text string
 		prio int
@@ -210,9 +257,8 @@ func (p connectionsPane) row(sk *socket, width int, sameHost bool, st *Styles) (
 		}
 		add(cs.Render(session.CloseCodeString(sk.closeCode)), 9)
 	}
-	const indent = 5
 	total := func() int {
-		n := indent
+		n := -1
 		for _, p := range parts {
 			n += lipgloss.Width(p.text) + 1
 		}
@@ -231,8 +277,7 @@ func (p connectionsPane) row(sk *socket, width int, sameHost bool, st *Styles) (
 	for i, p := range parts {
 		texts[i] = p.text
 	}
-	second := strings.Repeat(" ", indent) + strings.Join(texts, " ")
-	return first, second
+	return strings.Join(texts, " ")
 }
 
 func clamp(v, lo, hi int) int {

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ type detailPane struct {
 	width   int
 	height  int
 	focused bool
+	pinned  bool // kept on an entry the log's cursor has moved away from
 }
 
 // Payload sizes the detail pane renders before saying how much is left.
@@ -110,6 +112,10 @@ func (p detailPane) View() string {
 	badge := ""
 	if len(p.lines) > page {
 		badge = p.c.styles.App.Muted.Render(strconv.Itoa(p.offset+1) + "–" + strconv.Itoa(end) + "/" + strconv.Itoa(len(p.lines)))
+	}
+	if p.pinned {
+		// Say why it no longer matches the log's cursor.
+		badge = strings.TrimSpace(p.c.styles.Pane.Badge.Render("kept") + " " + badge)
 	}
 	return p.c.styles.box("Detail", badge, lines, p.width, p.height, p.focused)
 }
@@ -266,7 +272,9 @@ func (p *detailPane) eventLines(e *entry, kv func(k, v string)) []string {
 		if ev.Extensions != "" {
 			kv("extensions", ev.Extensions)
 		}
-		return append(headerLines(ev, &p.c.styles), bodyLines(ev)...)
+		out := headerLines("request headers (sent)", ev.RequestHeaders, &p.c.styles)
+		out = append(out, headerLines("response headers", ev.Headers, &p.c.styles)...)
+		return append(out, bodyLines(ev)...)
 	case session.EventEOF:
 		kv("what", "the peer half-closed TCP (FIN) without a close frame; the socket can still send")
 		if ev.Detail != "" {
@@ -278,19 +286,19 @@ func (p *detailPane) eventLines(e *entry, kv func(k, v string)) []string {
 	return nil
 }
 
-// headerLines lists response headers, sorted, one per line.
-func headerLines(ev *session.Event, st *Styles) []string {
-	if len(ev.Headers) == 0 {
+// headerLines lists headers under a title, sorted, one per line.
+func headerLines(title string, h http.Header, st *Styles) []string {
+	if len(h) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(ev.Headers))
-	for k := range ev.Headers {
+	names := make([]string, 0, len(h))
+	for k := range h {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	out := []string{"", st.Detail.Header.Render("response headers")}
+	out := []string{"", st.Detail.Header.Render(title)}
 	for _, k := range names {
-		for _, v := range ev.Headers[k] {
+		for _, v := range h[k] {
 			out = append(out, st.Detail.Key.Render(inert(k, oneLine, 200)+": ")+inert(v, oneLine, 2000))
 		}
 	}

@@ -9,19 +9,35 @@ import (
 )
 
 // shortHelp is the help bar for the focused pane: what works here, first.
+// On a narrow screen, where panes are small, zoom comes right after moving.
 func (m *Model) shortHelp() []key.Binding {
+	keys := m.paneHelp()
+	if m.width < 90 {
+		for i, b := range keys {
+			if i > 1 && b.Help() == m.c.keys.Zoom.Help() {
+				keys = append(keys[:i], keys[i+1:]...)
+				keys = append(keys[:1], append([]key.Binding{m.c.keys.Zoom}, keys[1:]...)...)
+				break
+			}
+		}
+	}
+	return keys
+}
+
+// paneHelp lists the keys of the focused pane, most useful first.
+func (m *Model) paneHelp() []key.Binding {
 	k := &m.c.keys
 	switch m.focus {
 	case paneComposer:
 		return []key.Binding{k.Send, k.Newline, k.RecallOld, k.Save, k.Saved, k.Back, k.ForceQuit}
 	case paneLog:
-		return []key.Binding{k.Down, k.Filter, k.Open, k.Follow, k.Wire, k.AllSocks, k.Copy, k.Compose, k.NextPane, k.Help, k.Quit}
+		return []key.Binding{k.Down, k.Filter, k.Open, k.Zoom, k.Follow, k.Wire, k.AllSocks, k.Copy, k.Compose, k.NextPane, k.Help, k.Quit}
 	case paneDetail:
-		return []key.Binding{k.Down, k.Copy, k.Back, k.NextPane, k.Help, k.Quit}
+		return []key.Binding{k.Down, k.Copy, k.Zoom, k.Back, k.NextPane, k.Help, k.Quit}
 	case paneTimeline:
-		return []key.Binding{k.Down, k.Timeline, k.NextPane, k.Help, k.Quit}
+		return []key.Binding{k.Down, k.Timeline, k.Zoom, k.NextPane, k.Help, k.Quit}
 	}
-	return []key.Binding{k.Down, k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Compose, k.NextPane, k.Help, k.Quit}
+	return []key.Binding{k.Down, k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Forget, k.Zoom, k.Compose, k.NextPane, k.Help, k.Quit}
 }
 
 // fullHelp groups every binding for the ? overlay.
@@ -29,7 +45,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 	k := &m.c.keys
 	return [][]key.Binding{
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Open, k.Back},
-		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Timeline, k.AllSocks},
+		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Forget, k.Timeline, k.Zoom, k.AllSocks},
 		{k.Filter, k.Follow, k.Wire, k.Copy, k.Help, k.Quit, k.ForceQuit},
 		{k.Compose, k.Send, k.Newline, k.RecallOld, k.RecallNew, k.Save, k.Saved, k.Delete},
 	}
@@ -48,6 +64,7 @@ func (m *Model) helpOverlay(width int) string {
 		"/text T  /binary HEX  /json J   send (JSON is checked first)",
 		"/ping [T]  /close [CODE [REASON]]  /abort  /reconnect",
 		"/to N|all   choose the target   /connect URL   /quit",
+		"/forget N|closed   take ended sockets off the list",
 		"",
 		st.Overlay.Title.Render("Log filter ( / )"),
 		"word (lower case ignores case) · re:REGEX · kind:ping,pong word",

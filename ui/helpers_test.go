@@ -48,6 +48,12 @@ func (f *fakeController) Open(spec string) (int, error) {
 	return f.next, nil
 }
 
+func (f *fakeController) AbortAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "abort all")
+}
+
 func (f *fakeController) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

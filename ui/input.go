@@ -70,8 +70,12 @@ func (m *Model) overlayKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if key.Matches(msg, k.Back) {
 		m.overlay = overlayNone
-		if m.prompt.kind != promptURL {
+		switch m.prompt.kind {
+		case promptSaveName, promptSaved:
 			return m.setFocus(paneComposer)
+		case promptSecret:
+			m.secrets = nil
+			m.setFlash("not dialed: the connection needs its secrets", false)
 		}
 		return nil
 	}
@@ -113,13 +117,30 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.log.rebuild()
 	case key.Matches(msg, k.Follow):
 		m.log.setFollow(!m.log.follow)
+		if m.log.follow {
+			m.pinned = false // back to the tail, detail included
+		}
 	case key.Matches(msg, k.Timeline):
-		if m.showTimeline && m.focus == paneTimeline {
-			m.showTimeline = false
+		if m.focus == paneTimeline {
+			// Away again: in one column detail takes its place back.
+			m.lower = paneDetail
+			if m.zoom {
+				m.zoom = false
+			} else if m.width >= 90 {
+				m.showTimeline = false
+			}
 			return m.setFocus(paneConnections), true
 		}
-		m.showTimeline = true
-		return m.setFocus(paneTimeline), true
+		return m.reveal(paneTimeline), true
+	case key.Matches(msg, k.Zoom):
+		m.toggleZoom()
+	case key.Matches(msg, k.Forget):
+		id := m.conns.selected()
+		if id == 0 {
+			m.setFlash("no socket selected", true)
+		} else if err := m.forget(Forget{ID: id}); err != nil {
+			m.setFlash(err.Error(), true)
+		}
 	case key.Matches(msg, k.Copy):
 		return m.copyPayload(), true
 	case key.Matches(msg, k.Filter):
@@ -128,8 +149,12 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.log, cmd = m.log.Update(msg)
 		return cmd, true
 	case key.Matches(msg, k.Open) && (m.focus == paneLog || m.focus == paneConnections):
-		return m.setFocus(paneDetail), true
-	case key.Matches(msg, k.Back) && m.focus == paneDetail:
+		// Open the log's selected entry, even if detail was kept on another.
+		r, ok := m.log.selected()
+		m.detail.setEntry(r, ok)
+		return m.reveal(paneDetail), true
+	case key.Matches(msg, k.Back) && (m.focus == paneDetail || m.focus == paneTimeline):
+		m.zoom = false // back to the log, among the other panes
 		return m.setFocus(paneLog), true
 	default:
 		return nil, false

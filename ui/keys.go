@@ -29,6 +29,8 @@ type KeyMap struct {
 	Ping      key.Binding
 	Wire      key.Binding
 	Timeline  key.Binding
+	Zoom      key.Binding // the focused pane alone, full screen
+	Forget    key.Binding // take an ended socket off the list
 	Follow    key.Binding
 	AllSocks  key.Binding
 	Copy      key.Binding
@@ -71,6 +73,8 @@ func DefaultKeyMap() KeyMap {
 		Ping:      b([]string{"p"}, "p", "ping"),
 		Wire:      b([]string{"w"}, "w", "wire view"),
 		Timeline:  b([]string{"t"}, "t", "timeline"),
+		Zoom:      b([]string{"z"}, "z", "zoom pane"),
+		Forget:    b([]string{"d"}, "d", "forget"),
 		Follow:    b([]string{"f"}, "f", "follow"),
 		AllSocks:  b([]string{"s"}, "s", "one/all sockets"),
 		Copy:      b([]string{"y"}, "y", "copy payload"),
@@ -95,7 +99,7 @@ func (k *KeyMap) actions() map[string]*key.Binding {
 		"back": &k.Back, "up": &k.Up, "down": &k.Down, "top": &k.Top, "bottom": &k.Bottom,
 		"page_up": &k.PageUp, "page_down": &k.PageDown, "filter": &k.Filter, "open": &k.Open,
 		"new": &k.New, "close": &k.Close, "abort": &k.Abort, "reconnect": &k.Reconnect,
-		"ping": &k.Ping, "wire": &k.Wire, "timeline": &k.Timeline, "follow": &k.Follow,
+		"ping": &k.Ping, "wire": &k.Wire, "timeline": &k.Timeline, "zoom": &k.Zoom, "forget": &k.Forget, "follow": &k.Follow,
 		"all_sockets": &k.AllSocks, "copy": &k.Copy, "help": &k.Help, "quit": &k.Quit,
 		"force_quit": &k.ForceQuit, "send": &k.Send, "newline": &k.Newline,
 		"recall_older": &k.RecallOld, "recall_newer": &k.RecallNew, "save": &k.Save,
@@ -125,7 +129,7 @@ func ActionNames() []string {
 // inputs); the same key bound to two of them is a conflict.
 var GlobalActions = []string{
 	"next_pane", "prev_pane", "compose", "filter", "new", "close", "abort",
-	"reconnect", "ping", "wire", "timeline", "follow", "all_sockets", "copy",
+	"reconnect", "ping", "wire", "timeline", "zoom", "forget", "follow", "all_sockets", "copy",
 	"help", "quit", "force_quit", "top", "bottom", "up", "down", "page_up", "page_down", "open",
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -115,11 +116,49 @@ func (p *logPane) setFilter(raw string) {
 	p.filterErr = ""
 	old := p.filter
 	p.filter = f
+	sel, had := p.selected()
+	wasFollowing := p.follow
 	if f.narrows(&old) && p.holes == 0 {
 		p.refine()
+		if !wasFollowing {
+			p.keepPlace(sel, had) // a paused reader stays on a match
+		}
 		return
 	}
+	// Broader or cleared: the selected entry stays selected and in view,
+	// so the user sees what came before and after the match.
 	p.rebuild()
+	p.keepPlace(sel, had)
+}
+
+// keepPlace puts the cursor back on entry r after the rows were rebuilt,
+// in the middle of the window, if r is still among them. On the last row it
+// follows the tail again; otherwise the log pauses there.
+func (p *logPane) keepPlace(r ref, had bool) {
+	e := p.c.socks.entry(r)
+	if !had || e == nil {
+		return
+	}
+	// Rows are in arrival order: search by sequence number.
+	i := sort.Search(len(p.rows), func(i int) bool {
+		x := p.c.socks.entry(p.rows[i])
+		return x == nil || x.seq >= e.seq
+	})
+	if i >= len(p.rows) || p.rows[i] != r {
+		return
+	}
+	if p.step(i, 1) < 0 {
+		p.setFollow(true)
+		return
+	}
+	p.follow, p.newCount = false, 0
+	p.cursor = i
+	p.top = i
+	for k := 0; k < p.page()/2; k++ {
+		if j := p.step(p.top, -1); j >= 0 {
+			p.top = j
+		}
+	}
 }
 
 // selected returns the entry under the cursor.

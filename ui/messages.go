@@ -9,8 +9,11 @@ import (
 // quitRequestMsg asks the root to start quitting (q, /quit).
 type quitRequestMsg struct{}
 
-// quitTimeoutMsg ends the wait for sockets to close.
+// quitTimeoutMsg ends the wait for peers to answer the close.
 type quitTimeoutMsg struct{}
+
+// quitGraceMsg ends the wait for dropped sockets to report their end.
+type quitGraceMsg struct{}
 
 // openRequestMsg asks the root to open a socket from a "URL [flags]" spec.
 type openRequestMsg struct{ spec string }

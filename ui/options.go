@@ -14,6 +14,7 @@ import (
 type Controller interface {
 	Do(target int, cmd session.Command) error // target: socket id, 0 = every socket
 	Open(spec string) (int, error)            // spec: "URL [flags]" as typed in the new-connection prompt; returns the new socket id
+	AbortAll()                                // drop every socket's TCP connection: quitting when peers have not answered
 }
 
 // Store is optional persistence across runs (the history package implements
@@ -59,11 +60,20 @@ type Options struct {
 	// Clock returns the current time, against which the receive rate is
 	// measured. Defaults to time.Now.
 	Clock func() time.Time
-	// QuitTimeout is how long quitting waits for sockets to finish their
-	// close handshakes. Defaults to 3 seconds.
+	// QuitTimeout is how long quitting waits for peers to answer the close
+	// before TCP is dropped (Controller.AbortAll). Defaults to 2 seconds.
 	QuitTimeout time.Duration
 	// BatchSize caps how many waiting events enter one Update. Defaults to 4096.
 	BatchSize int
+	// Notice is a warning shown in the help bar at start, such as history
+	// being off because its directory is unsafe: the program's stderr is
+	// hidden behind the TUI. Defaults to none.
+	Notice string
+	// SecretPlaceholder is what the Store writes in place of a secret in
+	// the connection lines it keeps across runs. A line holding it is
+	// never dialed as it is: the UI asks for each value first, with a
+	// masked input. Defaults to "REDACTED", history's placeholder.
+	SecretPlaceholder string
 	// URLHint is the example shown in an empty new-connection prompt, e.g.
 	// the lab's echo URL in the demo. Defaults to "ws://host:port/path".
 	URLHint string
@@ -116,4 +126,5 @@ type common struct {
 	clock    func() time.Time
 	readOnly bool
 	urlHint  string // the new-connection prompt's example URL
+	secret   string // Options.SecretPlaceholder
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -18,6 +19,7 @@ const (
 	promptURL      promptKind = iota // new connection: "URL [flags]", offering recent URLs
 	promptSaveName                   // name to save the composer text under
 	promptSaved                      // pick a saved message
+	promptSecret                     // a secret of a recent connection line, typed masked
 )
 
 // promptDoneMsg carries what the user chose in a prompt.
@@ -39,7 +41,8 @@ type promptModel struct {
 	saved  map[string]string
 	cursor int // -1: the input has the keyboard; ≥ 0: an item is chosen
 	err    string
-	auto   bool // opened by itself because there were no sockets
+	auto   bool        // opened by itself because there were no sockets
+	secret *secretFill // promptSecret: the line and the values given so far
 }
 
 func newPrompt(c *common, kind promptKind, items []string, saved map[string]string) (promptModel, tea.Cmd) {
@@ -54,6 +57,10 @@ func newPrompt(c *common, kind promptKind, items []string, saved map[string]stri
 	case promptSaved:
 		in.Prompt = "find › "
 		in.Placeholder = "type to narrow the list"
+	case promptSecret:
+		in.Prompt = "value › "
+		in.EchoMode = textinput.EchoPassword
+		in.EchoCharacter = '•'
 	}
 	p := promptModel{c: c, kind: kind, input: in, items: items, saved: saved, cursor: -1}
 	if kind == promptSaved {
@@ -102,6 +109,9 @@ func (p promptModel) Update(msg tea.Msg) (promptModel, tea.Cmd) {
 	switch {
 	case km.String() == "enter":
 		v := strings.TrimSpace(p.input.Value())
+		if p.kind == promptSecret {
+			v = p.input.Value() // a secret is used exactly as typed
+		}
 		if p.cursor >= 0 && p.cursor < len(items) && (p.kind == promptSaved || v == "") {
 			v = items[p.cursor]
 		}
@@ -159,8 +169,20 @@ func (p promptModel) View(width int) string {
 		title, hint = "Save message", "enter saves · esc cancels"
 	case promptSaved:
 		title, hint = "Saved messages", "enter puts it in the composer · ctrl+d deletes · esc cancels"
+	case promptSecret:
+		title, hint = "Secret needed", "enter uses it · esc cancels: nothing is dialed"
 	}
-	lines := []string{st.Overlay.Title.Render(title), "", inertView(p.input.View())}
+	lines := []string{st.Overlay.Title.Render(title), ""}
+	if f := p.secret; p.kind == promptSecret && f != nil {
+		n := len(f.values)
+		title += " · " + strconv.Itoa(n+1) + " of " + strconv.Itoa(len(f.slots))
+		lines[0] = st.Overlay.Title.Render(title)
+		lines = append(lines,
+			st.App.Muted.Render("This connection was saved without its secrets:"),
+			inert(f.spec, oneLine, 300), "",
+			"Type the "+inert(f.slots[n].label, oneLine, 100)+" (it is not shown):")
+	}
+	lines = append(lines, inertView(p.input.View()))
 	if p.err != "" {
 		// Errors explain what to type instead: wrap them, never cut them.
 		for _, l := range strings.Split(ansi.Wordwrap(inert(p.err, oneLine, 300), w-4, " /"), "\n") {

@@ -45,7 +45,8 @@ const maxTimeline = 2000
 // sockets holds every socket seen, indexed by id (ids are small and dense).
 type sockets struct {
 	byID      []*socket
-	order     []int // ids in ascending order
+	order     []int        // ids in ascending order
+	forgotten map[int]bool // taken off the list: their events are ignored
 	seq       uint64
 	maxLog    int
 	msgsIn    int64
@@ -64,6 +65,24 @@ func (s *sockets) get(id int) *socket {
 		return nil
 	}
 	return s.byID[id]
+}
+
+// forget takes socket id off the list and lets its entries go.
+func (s *sockets) forget(id int) {
+	if s.get(id) == nil {
+		return
+	}
+	s.byID[id] = nil
+	for i, v := range s.order {
+		if v == id {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	if s.forgotten == nil {
+		s.forgotten = map[int]bool{}
+	}
+	s.forgotten[id] = true
 }
 
 // ensure returns socket id, creating it on its first event.
@@ -173,7 +192,10 @@ func (s *sockets) apply(ev *session.Event) applied {
 	case session.EventHandshake:
 		sk.handshake = cloneEvent(ev)
 		sk.addTimeline(tlItem{at: ev.Time, kind: tlHandshake, ev: sk.handshake})
-		for _, h := range sortedHeaders(ev) {
+		for _, h := range sortedHeaders(ev.RequestHeaders) {
+			sk.addTimeline(tlItem{at: ev.Time, kind: tlSentHeader, ev: sk.handshake, text: h})
+		}
+		for _, h := range sortedHeaders(ev.Headers) {
 			sk.addTimeline(tlItem{at: ev.Time, kind: tlHeader, ev: sk.handshake, text: h})
 		}
 		e.kind, e.ev, e.code = kindHandshake, sk.handshake, int32(ev.Status)
@@ -397,10 +419,10 @@ func shortError(err string) string {
 	return err
 }
 
-// sortedHeaders lists response headers as "Name: value", sorted by name.
-func sortedHeaders(ev *session.Event) []string {
+// sortedHeaders lists headers as "Name: value", sorted by name.
+func sortedHeaders(h http.Header) []string {
 	var out []string
-	for k, vs := range ev.Headers {
+	for k, vs := range h {
 		for _, v := range vs {
 			out = append(out, k+": "+v)
 		}

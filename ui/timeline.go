@@ -20,8 +20,9 @@ const (
 	tlCloseFrame
 	tlEOF
 	tlError
-	tlHeader  // one response header of the handshake above it
-	tlRequest // server role: the upgrade request we received
+	tlHeader     // one response header of the handshake above it
+	tlSentHeader // one request header we sent in the handshake above it
+	tlRequest    // server role: the upgrade request we received
 )
 
 // tlItem is one step in a socket's life.
@@ -29,7 +30,7 @@ type tlItem struct {
 	at   time.Time
 	kind tlKind
 	ev   *session.Event
-	text string // tlHeader: "Name: value"
+	text string // tlHeader, tlSentHeader: "Name: value"
 }
 
 // timelinePane shows the selected socket's life step by step: state
@@ -131,7 +132,7 @@ func (p timelinePane) View() string {
 func (p *timelinePane) stepLines(sk *socket, i, width int) []string {
 	const indent = 13
 	line := p.step(sk, i)
-	if sk.timeline[i].kind == tlHeader {
+	if k := sk.timeline[i].kind; k == tlHeader || k == tlSentHeader {
 		return []string{truncate(line, width)} // the detail pane of the handshake shows them whole
 	}
 	if lipgloss.Width(line) <= width || width <= indent+8 {
@@ -234,7 +235,9 @@ func (p *timelinePane) step(sk *socket, i int) string {
 			text += " " + strconv.Quote(ev.Reason)
 		}
 	case tlHeader:
-		return st.Row.Muted.Render(fit("", 13) + "  " + inert(it.text, oneLine, 400))
+		return st.Row.Muted.Render(fit("", 13) + "← " + inert(it.text, oneLine, 400))
+	case tlSentHeader:
+		return st.Row.Muted.Render(fit("", 13) + "→ " + inert(it.text, oneLine, 400))
 	case tlEOF:
 		style = st.Pane.Badge
 		text = "peer half-closed TCP (FIN), no close frame"

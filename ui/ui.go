@@ -70,6 +70,10 @@ type Model struct {
 	width, height int
 	rects         [paneCount]rect
 	showTimeline  bool
+	lower         pane // one column: the pane under the log, detail or timeline
+	zoom          bool // the zoomed pane takes the whole body
+	zoomed        pane
+	pinned        bool // detail stays on the entry the user opened (see sync)
 	flash         string
 	flashErr      bool
 	quitting      bool
@@ -78,6 +82,7 @@ type Model struct {
 	themeAuto     bool
 	dark          bool
 	recent        []string
+	secrets       *secretFill // a recent connection line whose secrets are being asked for
 	saved         map[string]string
 	recallLoaded  map[string]bool
 	roKeys        []key.Binding // actions turned off in read-only replay, to explain why
@@ -98,7 +103,7 @@ func New(opts Options) Model {
 		opts.Clock = time.Now
 	}
 	if opts.QuitTimeout <= 0 {
-		opts.QuitTimeout = 3 * time.Second
+		opts.QuitTimeout = 2 * time.Second
 	}
 	if opts.KeyMap.isZero() {
 		opts.KeyMap = DefaultKeyMap()
@@ -115,7 +120,11 @@ func New(opts Options) Model {
 	if c.urlHint == "" {
 		c.urlHint = "ws://host:port/path"
 	}
-	m := Model{c: c, opts: opts, showTimeline: true, dark: opts.Theme != "light",
+	c.secret = opts.SecretPlaceholder
+	if c.secret == "" {
+		c.secret = "REDACTED"
+	}
+	m := Model{c: c, opts: opts, showTimeline: true, lower: paneDetail, dark: opts.Theme != "light",
 		themeAuto: opts.Theme == "" || opts.Theme == "auto",
 		saved:     map[string]string{}, recallLoaded: map[string]bool{}}
 	if opts.Controller == nil {
@@ -143,6 +152,9 @@ func New(opts Options) Model {
 		m.overlay = overlayPrompt
 	}
 	m.setFocus(paneLog)
+	if opts.Notice != "" {
+		m.setFlash(opts.Notice, true)
+	}
 	return m
 }
 
@@ -185,9 +197,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case quitRequestMsg:
 		cmd = m.startQuit()
 	case quitTimeoutMsg:
+		cmd = m.quitTimedOut()
+	case quitGraceMsg:
 		cmd = tea.Quit
 	case openRequestMsg:
 		cmd = m.open(msg.spec)
+	case forgetRequestMsg:
+		if err := m.forget(msg.f); err != nil {
+			m.composer.err = err.Error()
+		}
 	case promptDoneMsg:
 		cmd = m.promptDone(msg)
 	case deleteSavedMsg:
@@ -206,11 +224,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case storeErrMsg:
 		m.setFlash("could not save history: "+msg.err.Error(), true)
 	case tea.KeyPressMsg:
+		picked := m.picked()
 		cmd = m.handleKey(msg)
+		m.unpinIfPicked(picked)
 	case tea.MouseWheelMsg:
+		picked := m.picked()
 		cmd = m.handleWheel(msg)
+		m.unpinIfPicked(picked)
 	case tea.MouseClickMsg:
+		picked := m.picked()
 		m.handleClick(msg)
+		m.unpinIfPicked(picked)
 	default:
 		cmd = m.forward(msg)
 	}
@@ -228,6 +252,9 @@ func (m *Model) applyEvents(batch EventsMsg) tea.Cmd {
 			if ev.Error != "" {
 				m.setFlash(ev.Error, true)
 			}
+			continue
+		}
+		if m.c.socks.forgotten[ev.Conn] {
 			continue
 		}
 		res := m.c.socks.apply(ev)
@@ -259,15 +286,43 @@ func (m *Model) firstSocket() {
 }
 
 // sync passes the selection on: the log, timeline and composer follow the
-// selected socket, the detail pane follows the log's cursor.
+// selected socket, the detail pane follows the log's cursor unless pinned:
+// an entry the user opened (enter, or moving into the pane) stays while the
+// log follows the tail, until they pick another entry or socket.
 func (m *Model) sync() {
 	id := m.conns.selected()
 	m.log.setSocket(id)
 	m.timeline.setSocket(id)
 	m.composer.selected = id
 	m.layout()
-	r, ok := m.log.selected()
-	m.detail.setEntry(r, ok)
+	if m.pinned && m.detail.has {
+		m.detail.setEntry(m.detail.cur, true) // rebuilt if the width changed
+	} else {
+		m.pinned = false
+		r, ok := m.log.selected()
+		m.detail.setEntry(r, ok)
+	}
+	cur, _ := m.log.selected()
+	m.detail.pinned = m.pinned && cur != m.detail.cur
+}
+
+// pick is what the user has selected: a socket and a log entry.
+type pick struct {
+	socket int
+	entry  ref
+}
+
+func (m *Model) picked() pick {
+	r, _ := m.log.selected()
+	return pick{socket: m.conns.selected(), entry: r}
+}
+
+// unpinIfPicked lets the detail pane follow the log's cursor again when
+// the user's input selected another socket or entry.
+func (m *Model) unpinIfPicked(before pick) {
+	if m.picked() != before {
+		m.pinned = false
+	}
 }
 
 // setTheme rebuilds the styles for a background and colour mode.
@@ -289,6 +344,12 @@ func (m *Model) setFocus(p pane) tea.Cmd {
 	if p == paneTimeline && !m.showTimeline {
 		m.showTimeline = true
 	}
+	if p == paneDetail && m.focus != paneDetail {
+		m.pinned = true // what detail shows now is what the user is reading
+	}
+	if m.zoom && p != paneComposer {
+		m.zoomed = p // tab moves the zoom along
+	}
 	m.focus = p
 	m.conns.focused = p == paneConnections
 	m.log.focused = p == paneLog
@@ -301,12 +362,13 @@ func (m *Model) setFocus(p pane) tea.Cmd {
 	return nil
 }
 
-// cycle moves focus to the next (d=1) or previous (d=-1) visible pane.
+// cycle moves focus to the next (d=1) or previous (d=-1) visible pane;
+// zoomed, every pane is visible in turn.
 func (m *Model) cycle(d int) tea.Cmd {
 	p := m.focus
 	for i := 0; i < int(paneCount); i++ {
 		p = pane((int(p) + d + int(paneCount)) % int(paneCount))
-		if m.rects[p].w > 0 || p == paneComposer {
+		if m.rects[p].w > 0 || p == paneComposer || m.zoom {
 			if p == paneComposer && m.c.readOnly {
 				continue
 			}
@@ -316,23 +378,39 @@ func (m *Model) cycle(d int) tea.Cmd {
 	return nil
 }
 
-// startQuit closes every socket and waits for them to end, up to the quit
-// timeout; with nothing open (or in replay) it quits at once.
-func (m *Model) startQuit() tea.Cmd {
-	if m.quitting || m.c.readOnly || m.eventsDone {
-		return tea.Quit
+// reveal makes pane p visible and gives it the keyboard: in one column it
+// takes the place under the log; where the screen has no room for it at
+// all, it is zoomed.
+func (m *Model) reveal(p pane) tea.Cmd {
+	if p == paneTimeline {
+		m.showTimeline = true
 	}
-	n := m.c.socks.live()
-	if n == 0 {
-		return tea.Quit
+	if p == paneDetail || p == paneTimeline {
+		m.lower = p
 	}
-	m.quitting = true
-	if err := m.c.ctl.Do(0, session.Command{Kind: session.CmdClose, Code: 1000}); err != nil {
-		m.setFlash("closing sockets failed: "+err.Error()+" — quitting", true)
-		return tea.Quit
+	if !m.zoom {
+		m.layout()
+		if m.rects[p].w == 0 {
+			m.zoom = true
+		}
 	}
-	m.setFlash("closing "+strconv.Itoa(n)+" "+plural(n, "socket", "sockets")+"… (press again to quit now)", false)
-	return tea.Tick(m.opts.QuitTimeout, func(time.Time) tea.Msg { return quitTimeoutMsg{} })
+	if m.zoom {
+		m.zoomed = p
+	}
+	return m.setFocus(p)
+}
+
+// toggleZoom shows the focused pane alone, or all panes again.
+func (m *Model) toggleZoom() {
+	if m.zoom {
+		m.zoom = false
+		return
+	}
+	p := m.focus
+	if p == paneComposer {
+		p = paneLog // the composer is always there; zoom what it writes to
+	}
+	m.zoom, m.zoomed = true, p
 }
 
 func plural(n int, one, many string) string {
@@ -340,65 +418,6 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// open asks the Controller for a new socket and selects it.
-func (m *Model) open(spec string) tea.Cmd {
-	if m.c.readOnly {
-		m.setFlash("read-only replay: cannot open sockets", true)
-		return nil
-	}
-	id, err := m.c.ctl.Open(spec)
-	if err != nil {
-		m.setFlash("could not open "+spec+": "+err.Error(), true)
-		return nil
-	}
-	m.c.socks.ensure(id)
-	m.conns.selectID(id)
-	m.setFlash("opening #"+strconv.Itoa(id)+" "+spec, false)
-	m.recent = append([]string{spec}, removeString(m.recent, spec)...)
-	return addRecentCmd(m.c.store, spec)
-}
-
-func removeString(list []string, s string) []string {
-	out := make([]string, 0, len(list))
-	for _, v := range list {
-		if v != s {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// promptDone acts on a dialog's answer.
-func (m *Model) promptDone(msg promptDoneMsg) tea.Cmd {
-	m.overlay = overlayNone
-	switch msg.kind {
-	case promptURL:
-		cmd := m.open(msg.value)
-		if m.flashErr { // keep the dialog open to fix the URL
-			m.overlay = overlayPrompt
-			m.prompt.err, m.flash = m.flash, ""
-		}
-		return cmd
-	case promptSaveName:
-		text := m.composer.ta.Value()
-		m.saved[msg.value] = text
-		m.setFlash("saved as "+msg.value, false)
-		return tea.Batch(m.setFocus(paneComposer), saveMessageCmd(m.c.store, msg.value, text))
-	case promptSaved:
-		m.composer.setValue(m.saved[msg.value])
-		return m.setFocus(paneComposer)
-	}
-	return nil
-}
-
-// openPrompt shows a dialog.
-func (m *Model) openPrompt(kind promptKind) tea.Cmd {
-	var cmd tea.Cmd
-	m.prompt, cmd = newPrompt(m.c, kind, m.recent, m.saved)
-	m.overlay = overlayPrompt
-	return cmd
 }
 
 // forward passes other messages (cursor blinks, pastes) to whichever

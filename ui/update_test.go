@@ -3,8 +3,10 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/wsinspect/wsinspect/session"
@@ -352,12 +354,32 @@ func TestQuitClosesSocketsFirst(t *testing.T) {
 		t.Fatal("should quit once every socket has ended")
 	}
 	_ = m
-	// With a timeout instead.
-	m = twoSockets(t, &fakeController{})
+	// A peer that does not answer: at the quit timeout (2 s by default)
+	// TCP is dropped, the message stays, and the end of the sockets quits.
+	ctl = &fakeController{}
+	m = twoSockets(t, ctl)
+	if m.opts.QuitTimeout != 2*time.Second {
+		t.Fatalf("quit timeout %v, want 2s", m.opts.QuitTimeout)
+	}
 	m = press(t, m, "q")
-	_, cmd = updateCmd(t, m, quitTimeoutMsg{})
-	if !isQuit(cmd) {
-		t.Fatal("the quit timeout should quit")
+	m, cmd = updateCmd(t, m, quitTimeoutMsg{})
+	if isQuit(cmd) {
+		t.Fatal("the quit timeout should drop TCP first, then wait for the sockets to end")
+	}
+	if got := ctl.Calls(); len(got) != 2 || got[1] != "abort all" {
+		t.Fatalf("calls %q, want close then abort all", got)
+	}
+	mustContain(t, plainView(m), "closing 2 sockets… (press again to quit now)")
+	aborted := func(conn, ms int) session.Event {
+		e := evState(conn, ms, session.StateClosing, session.StateClosed)
+		e.Code, e.Initiator, e.Detail = 1006, session.InitiatorLocal, "aborted"
+		return e
+	}
+	if _, cmd = updateCmd(t, m, EventsMsg{aborted(1, 2000), aborted(2, 2000)}); !isQuit(cmd) {
+		t.Fatal("should quit once the dropped sockets have ended")
+	}
+	if _, cmd = updateCmd(t, m, quitGraceMsg{}); !isQuit(cmd) {
+		t.Fatal("should quit after the grace even if no event came")
 	}
 	// A second press quits at once; ctrl+c works from the composer.
 	m = twoSockets(t, &fakeController{})
@@ -681,4 +703,73 @@ func TestPaneString(t *testing.T) {
 			t.Errorf("%d.String() = %q, want %q", p, got, want)
 		}
 	}
+}
+
+// TestNoticeShownAtStart: a warning from the program (history off because
+// its directory is a link) is on screen, not lost behind the TUI.
+func TestNoticeShownAtStart(t *testing.T) {
+	m := New(Options{Controller: &fakeController{}, NoColor: true, Notice: "not recording history: history directory /x is a symbolic link"})
+	m = update(t, m, tea.WindowSizeMsg{Width: 160, Height: 30})
+	mustContain(t, plainView(m), "not recording history: history directory /x is a symbolic link")
+}
+
+// TestRequestHeadersShown: the headers we sent are in the timeline and the
+// detail of the handshake, marked apart from those received.
+func TestRequestHeadersShown(t *testing.T) {
+	m := newTestModel(t, &fakeController{}, 160, 45)
+	hs := evOpen(1, 3)
+	hs[0].RequestHeaders = http.Header{"Authorization": {"Bearer tok"}, "Origin": {"http://app.test"}, "Sec-Websocket-Protocol": {"chat"}}
+	m = feed(t, m, append([]session.Event{evConnecting(1, 0, "ws://h/x")}, hs...)...)
+	v := plainView(m)
+	mustContain(t, v, "→ Authorization: Bearer tok")
+	mustContain(t, v, "→ Origin: http://app.test")
+	mustContain(t, v, "← Upgrade: websocket")
+	// Select the handshake entry: its detail lists both sides.
+	m = press(t, m, "k")
+	v = plainView(m)
+	mustContain(t, v, "request headers (sent)")
+	mustContain(t, v, "Sec-Websocket-Protocol: chat")
+	mustContain(t, v, "response headers")
+}
+
+// TestComposerShowsEveryLine: after alt+enter both lines are on screen,
+// the first one included (the editor grows before it would scroll).
+func TestComposerShowsEveryLine(t *testing.T) {
+	m := twoSockets(t, &fakeController{})
+	m = press(t, m, "i")
+	m = typeText(t, m, `{"multi":`)
+	m = press(t, m, "alt+enter")
+	m = typeText(t, m, `"line"}`)
+	v := m.composer.View()
+	if !strings.Contains(v, `{"multi":`) || !strings.Contains(v, `"line"}`) {
+		t.Fatalf("composer shows:\n%s", v)
+	}
+	if m.composer.Height() != 2 {
+		t.Fatalf("composer height %d, want 2", m.composer.Height())
+	}
+	// A line too long for the width wraps, and every wrapped row shows.
+	m.composer.setValue("")
+	m = typeText(t, m, strings.Repeat("abcdefghij", 14)+"END")
+	m = press(t, m, "alt+enter")
+	m = typeText(t, m, "second")
+	v = m.composer.View()
+	for _, want := range []string{"abcdefghij", "END", "second"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("composer lacks %q:\n%s", want, v)
+		}
+	}
+	checkFrame(t, plainView(m), 120, 36)
+	// Past the most it grows to, it scrolls, keeping the cursor's line.
+	m.composer.setValue("")
+	for i := 0; i < maxComposerLines+3; i++ {
+		if i > 0 {
+			m = press(t, m, "alt+enter")
+		}
+		m = typeText(t, m, fmt.Sprintf("line%d", i))
+	}
+	if h := m.composer.Height(); h != maxComposerLines {
+		t.Fatalf("height %d, want at most %d", h, maxComposerLines)
+	}
+	mustContain(t, m.composer.View(), fmt.Sprintf("line%d", maxComposerLines+2))
+	checkFrame(t, plainView(m), 120, 36)
 }

@@ -16,7 +16,10 @@ const (
 
 // layout sizes the panes for the window: connections and timeline on the
 // left, log and detail on the right, composer and help bar at the bottom.
-// A narrow window stacks connections, log and detail in one column.
+// A narrow window stacks connections, log and, below them, detail or the
+// timeline (whichever was asked for last) in one column; of log and that
+// lower pane, the focused one gets the larger share. Zoomed, the focused
+// pane takes the whole body, so every pane is reachable on any screen.
 func (m *Model) layout() {
 	m.rects = [paneCount]rect{}
 	w, h := m.width, m.height
@@ -27,8 +30,16 @@ func (m *Model) layout() {
 	bodyH := h - 2 - m.composer.Height() // title bar, help bar
 	top := 1
 	n := len(m.c.socks.order)
-	wantConns := max(n*perSocket+2, 4)
+	// Two lines per socket when they all fit, one when space is short.
+	roomForConns := bodyH / 3
 	if w >= 90 {
+		roomForConns = bodyH * 58 / 100
+	}
+	wantConns := max(n*rowLines(n, roomForConns-2)+2, 4)
+	switch {
+	case m.zoom:
+		m.rects[m.zoomed] = rect{0, top, w, bodyH}
+	case w >= 90:
 		leftW := clamp(w*36/100, 34, 60)
 		rightW := w - leftW
 		logH := bodyH
@@ -48,13 +59,16 @@ func (m *Model) layout() {
 		}
 		m.rects[paneConnections] = rect{0, top, leftW, connsH}
 		m.rects[paneLog] = rect{leftW, top, rightW, logH}
-	} else {
-		connsH := clamp(wantConns, 4, bodyH/3)
+	default:
+		connsH := clamp(wantConns, 4, roomForConns)
 		rest := bodyH - connsH
 		logH := rest
 		if rest >= 12 {
 			logH = rest * 60 / 100
-			m.rects[paneDetail] = rect{0, top + connsH + logH, w, rest - logH}
+			if m.focus == m.lower {
+				logH = rest - logH
+			}
+			m.rects[m.lower] = rect{0, top + connsH + logH, w, rest - logH}
 		}
 		m.rects[paneConnections] = rect{0, top, w, connsH}
 		m.rects[paneLog] = rect{0, top + connsH, w, logH}
@@ -130,22 +144,43 @@ func (m *Model) place(box string, w, h int) string {
 // body draws the panes.
 func (m *Model) body() string {
 	r := &m.rects
-	conns := m.conns.View()
-	logv := m.log.View()
-	var left, right string
-	if r[paneTimeline].w > 0 {
-		left = conns + "\n" + m.timeline.View()
-	} else {
-		left = conns
+	if m.zoom {
+		return m.paneView(m.zoomed)
 	}
-	right = logv
+	if r[paneLog].x == 0 { // one column
+		parts := []string{m.conns.View(), m.log.View()}
+		if r[paneDetail].w > 0 {
+			parts = append(parts, m.detail.View())
+		}
+		if r[paneTimeline].w > 0 {
+			parts = append(parts, m.timeline.View())
+		}
+		return strings.Join(parts, "\n")
+	}
+	left := m.conns.View()
+	if r[paneTimeline].w > 0 {
+		left += "\n" + m.timeline.View()
+	}
+	right := m.log.View()
 	if r[paneDetail].w > 0 {
 		right += "\n" + m.detail.View()
 	}
-	if r[paneLog].x == 0 { // one column
-		return left + "\n" + right
-	}
 	return joinColumns(left, right, r[paneConnections].w)
+}
+
+// paneView draws one pane at its current size.
+func (m *Model) paneView(p pane) string {
+	switch p {
+	case paneConnections:
+		return m.conns.View()
+	case paneLog:
+		return m.log.View()
+	case paneDetail:
+		return m.detail.View()
+	case paneTimeline:
+		return m.timeline.View()
+	}
+	return ""
 }
 
 // titleBar shows the session name, socket count and traffic.
@@ -158,6 +193,9 @@ func (m *Model) titleBar() string {
 	}
 	n := len(s.order)
 	left += st.App.Muted.Render(" ─ ") + st.App.Stat.Render(strconv.Itoa(n)+" "+plural(n, "socket", "sockets"))
+	if f := len(s.forgotten); f > 0 {
+		left += st.App.Muted.Render(" (" + strconv.Itoa(f) + " forgotten)")
+	}
 	now := m.now
 	if s.lastEvent.After(now) {
 		now = s.lastEvent
