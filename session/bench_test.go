@@ -1,14 +1,9 @@
 package session
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,36 +13,40 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/wsinspect/wsinspect/lab"
 )
 
-// The benchmarks and TestBackpressure measure the targets of the ingest and
-// memory issue; bench/README.md says how to run them and what they gave.
+// The benchmarks of engine v2's figures and TestBackpressure; bench/README.md
+// says how to run them (bench/go-bench.sh runs them all) and what they gave.
+// Each benchmark op is one round in which every contender takes the same
+// load, in an order rotating from round to round, and the benchmark reports
+// medians over the rounds and the median of the per-round ratios: the
+// machine is shared and noisy, so only ratios measured side by side mean
+// anything.
 //
-//	go test -run '^$' -bench 'Ingest' -benchtime 200000x -count 6 ./session
-//	go test -run '^$' -bench 'IdleSockets' -benchtime 1x -count 5 ./session
-//
-// Every figure that is compared (engine vs bare, tap on vs off) comes from
-// the same run, against the same lab flood: the machine is shared, so only
-// ratios measured side by side mean anything.
+//	go test -run '^$' -bench '^BenchmarkIngest$' -benchtime 7x ./session
+//	go test -run '^$' -bench '^BenchmarkIdleSockets$' -benchtime 3x ./session
+//	go test -run '^$' -bench '^BenchmarkAcceptRate$' -benchtime 7x ./session
 
-// floodSize is the message size of the issue's ingest target.
-const floodSize = 40
+// floodSize and floodN are the issue's ingest flood: 200k messages of 40 B;
+// a reader that has not finished one after floodTimeout fails.
+const (
+	floodSize    = 40
+	floodN       = 200000
+	floodTimeout = 2 * time.Minute
+)
 
-// ingestLabChild serves the ingest benchmarks' flood from a child process
-// instead of this one: the issue's measurement is in-process (the default),
-// but with the server out of the way the client's CPU per message is its
-// own, and the benchmarks report it.
-var ingestLabChild = flag.Bool("ingest-lab-child", false, "BenchmarkIngest*: serve the flood from a child process and report client CPU per message")
+// ingestLabChild serves the ingest flood from a child process instead of
+// this one, so that the CPU per message the benchmark reports is the
+// reader's alone.
+var ingestLabChild = flag.Bool("ingest-lab-child", false, "BenchmarkIngest: serve the flood from a child process (cpu-ns/msg is then the reader's alone)")
 
-// floodLab starts the lab for an ingest benchmark and returns the URL of its
-// flood of n messages of floodSize bytes.
-func floodLab(b *testing.B) func(n int) string {
+// floodURL starts the lab for an ingest benchmark and returns the URL of
+// its flood of n messages of floodSize bytes.
+func floodURL(b *testing.B, n int) string {
 	var addr string
 	if *ingestLabChild {
-		addr = startLabProcess(b)
+		addr = startBenchPeer(b).addr
 	} else {
 		s, err := lab.Start(lab.Options{})
 		if err != nil {
@@ -56,9 +55,7 @@ func floodLab(b *testing.B) func(n int) string {
 		b.Cleanup(func() { s.Close() })
 		addr = s.Addr()
 	}
-	return func(n int) string {
-		return fmt.Sprintf("ws://%s/flood?n=%d&size=%d", addr, n, floodSize)
-	}
+	return fmt.Sprintf("ws://%s/flood?n=%d&size=%d", addr, n, floodSize)
 }
 
 // cpuTime is the CPU time (user and system) this process has used.
@@ -70,34 +67,16 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// ingestBare reads the flood with coder/websocket alone: Dial and a Read
-// loop counting messages, the least any client on this library does.
-func ingestBare(tb testing.TB, url string) int {
-	ctx := context.Background()
-	ws, _, err := websocket.Dial(ctx, url, nil)
-	if err != nil {
-		tb.Fatalf("bare dial: %v", err)
-	}
-	defer ws.CloseNow()
-	n := 0
-	for {
-		_, _, err := ws.Read(ctx)
-		if err != nil {
-			if websocket.CloseStatus(err) != websocket.StatusNormalClosure {
-				tb.Fatalf("bare read after %d messages: %v", n, err)
-			}
-			return n
-		}
-		n++
-	}
-}
-
 // ingestEngine reads the flood through a Manager, consuming every event
 // from Events() until the socket's closed state, as the headless mode and
 // the UI do.
-func ingestEngine(tb testing.TB, url string, noTap bool) int {
+func ingestEngine(url string) (int, error) {
 	m := NewManager(ManagerOptions{})
 	m.Open(Options{URL: url})
+	// A watchdog, not a select per event: a stuck flood fails instead of
+	// hanging the benchmark.
+	watchdog := time.AfterFunc(floodTimeout, m.AbortAll)
+	defer watchdog.Stop()
 	n := 0
 	var final Event // a value: taking &ev would move every event to the heap
 	events := m.Events()
@@ -113,85 +92,93 @@ func ingestEngine(tb testing.TB, url string, noTap bool) int {
 	for range events {
 	}
 	if final.To != StateClosed || final.Code != 1000 {
-		tb.Fatalf("engine (notap=%v) ended %+v after %d messages", noTap, final, n)
+		return n, fmt.Errorf("engine ended %s %d (%s) after %d messages", final.To, final.Code, final.Detail, n)
 	}
-	return n
+	return n, nil
 }
 
-// ingestClients are the three readers of BenchmarkIngest, in the order
-// they run.
-var ingestClients = []struct {
+// ingestReaders are the contenders of BenchmarkIngest.
+var ingestReaders = []struct {
 	name string
-	read func(testing.TB, string) int
+	read func(url string) (int, error)
 }{
-	{"bare", ingestBare},
-	{"engine-tap", func(tb testing.TB, url string) int { return ingestEngine(tb, url, false) }},
-	{"engine-notap", func(tb testing.TB, url string) int { return ingestEngine(tb, url, true) }},
+	{"gobwas", ingestBareFrames}, // ws.ReadHeader + payload into one reused buffer
+	{"wsutil", ingestBareWsutil}, // wsutil.ReadServerData: a new slice per message
+	{"engine", ingestEngine},     // engine v2, every event consumed from Events()
 }
 
-// BenchmarkIngest reads one lab flood of b.N messages of 40 bytes per run:
-// with -benchtime 200000x each run is the issue's 200k flood, ns/op is the
-// time per message and msgs/s the rate. The lab server runs in this process
-// and costs the same in every sub-benchmark.
+// BenchmarkIngest: every op is one round in which each reader takes the
+// lab's flood of 200k × 40 B, in an order rotating from round to round. It
+// reports, as medians over the rounds, each reader's rate, CPU, bytes and
+// allocations per message, and the per-round ratios of the engine's rate
+// to the bare readers' (the issue's target: engine/gobwas ≥ 0.8). The lab
+// serves from this process unless -ingest-lab-child; CPU and allocations
+// per message then include the server's, the same for every reader. Run it
+// with -benchtime 7x or so.
 func BenchmarkIngest(b *testing.B) {
-	flood := floodLab(b)
-	for _, c := range ingestClients {
-		b.Run(c.name, func(b *testing.B) {
-			url := flood(b.N)
+	url := floodURL(b, floodN)
+	k := len(ingestReaders)
+	rate := make([][]float64, k)
+	cpu := make([][]float64, k)
+	bytesPer := make([][]float64, k)
+	allocsPer := make([][]float64, k)
+	var vsGobwas, vsWsutil, cpuVsGobwas []float64
+	for i := 0; i < b.N; i++ {
+		r := make([]float64, k)
+		c := make([]float64, k)
+		for j := range k {
+			x := (i + j) % k
+			rd := ingestReaders[x]
+			runtime.GC()
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			start, cpu0 := time.Now(), cpuTime()
+			got, err := rd.read(url)
+			d, used := time.Since(start), cpuTime()-cpu0
+			runtime.ReadMemStats(&ms1)
+			if err != nil || got != floodN {
+				b.Fatalf("%s received %d of %d messages: %v", rd.name, got, floodN, err)
+			}
+			r[x] = floodN / d.Seconds()
+			c[x] = float64(used.Nanoseconds()) / floodN
+			rate[x] = append(rate[x], r[x])
+			cpu[x] = append(cpu[x], c[x])
+			bytesPer[x] = append(bytesPer[x], float64(ms1.TotalAlloc-ms0.TotalAlloc)/floodN)
+			allocsPer[x] = append(allocsPer[x], float64(ms1.Mallocs-ms0.Mallocs)/floodN)
+		}
+		vsGobwas = append(vsGobwas, r[2]/r[0])
+		vsWsutil = append(vsWsutil, r[2]/r[1])
+		cpuVsGobwas = append(cpuVsGobwas, c[2]/c[0])
+	}
+	for x, rd := range ingestReaders {
+		b.ReportMetric(median(rate[x]), rd.name+"-msgs/s")
+		b.ReportMetric(median(cpu[x]), rd.name+"-cpu-ns/msg")
+		b.ReportMetric(median(bytesPer[x]), rd.name+"-B/msg")
+		b.ReportMetric(median(allocsPer[x]), rd.name+"-allocs/msg")
+	}
+	b.ReportMetric(median(vsGobwas), "engine/gobwas")
+	b.ReportMetric(median(vsWsutil), "engine/wsutil")
+	b.ReportMetric(median(cpuVsGobwas), "engine/gobwas-cpu")
+}
+
+// BenchmarkIngestOne reads one flood of b.N messages of 40 B with one
+// reader per sub-benchmark: not for ratios (BenchmarkIngest is), but for
+// profiling one reader alone, e.g.
+//
+//	go test -run '^$' -bench 'IngestOne/engine' -benchtime 200000x \
+//	    -cpuprofile cpu.out ./session -args -ingest-lab-child
+func BenchmarkIngestOne(b *testing.B) {
+	for _, rd := range ingestReaders {
+		b.Run(rd.name, func(b *testing.B) {
+			url := floodURL(b, b.N)
 			b.ReportAllocs()
 			b.ResetTimer()
-			start, cpu := time.Now(), cpuTime()
-			got := c.read(b, url)
-			d, cpu := time.Since(start), cpuTime()-cpu
+			got, err := rd.read(url)
 			b.StopTimer()
-			if got != b.N {
-				b.Fatalf("%s received %d of %d messages", c.name, got, b.N)
-			}
-			b.ReportMetric(float64(got)/d.Seconds(), "msgs/s")
-			if *ingestLabChild {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(got), "cpu-ns/msg")
+			if err != nil || got != b.N {
+				b.Fatalf("%s received %d of %d messages: %v", rd.name, got, b.N, err)
 			}
 		})
-	}
-}
-
-// BenchmarkIngestInterleaved is the measurement for the ratios on a shared
-// machine: every op is one round in which each of the three readers takes a
-// 200k flood, in an order that rotates from round to round, so the machine's
-// load drifts over all of them alike. It reports the median over the rounds
-// of each reader's rate and of the two per-round ratios of the issue:
-// tap/bare (engine with the tap vs bare, target ≥ 0.6) and tap-off/on
-// (tap on vs off, target ≥ 0.85). Run it with -benchtime 15x or so.
-func BenchmarkIngestInterleaved(b *testing.B) {
-	const n = 200000
-	url := floodLab(b)(n)
-	var rates, cpus [3][]float64
-	var tapBare, tapNotap []float64
-	for i := 0; i < b.N; i++ {
-		var r [3]float64
-		for j := range ingestClients {
-			k := (i + j) % len(ingestClients)
-			c := ingestClients[k]
-			start, cpu := time.Now(), cpuTime()
-			if got := c.read(b, url); got != n {
-				b.Fatalf("%s received %d of %d messages", c.name, got, n)
-			}
-			r[k] = n / time.Since(start).Seconds()
-			rates[k] = append(rates[k], r[k])
-			cpus[k] = append(cpus[k], float64((cpuTime()-cpu).Nanoseconds())/n)
-		}
-		tapBare = append(tapBare, r[1]/r[0])
-		tapNotap = append(tapNotap, r[1]/r[2])
-	}
-	b.ReportMetric(median(rates[0]), "bare-msgs/s")
-	b.ReportMetric(median(rates[1]), "tap-msgs/s")
-	b.ReportMetric(median(rates[2]), "notap-msgs/s")
-	b.ReportMetric(median(tapBare), "tap/bare")
-	b.ReportMetric(median(tapNotap), "tap/notap")
-	if *ingestLabChild {
-		b.ReportMetric(median(cpus[0]), "bare-cpu-ns/msg")
-		b.ReportMetric(median(cpus[1]), "tap-cpu-ns/msg")
-		b.ReportMetric(median(cpus[2]), "notap-cpu-ns/msg")
 	}
 }
 
@@ -208,62 +195,6 @@ func median(xs []float64) float64 {
 	return xs[m]
 }
 
-// labProcessEnv makes TestLabProcess serve instead of returning.
-const labProcessEnv = "WSINSPECT_BENCH_LAB_PROCESS"
-
-// TestLabProcess is not a test: run as a child of the test binary with
-// labProcessEnv set, it serves the lab on a free loopback port, prints
-// "ADDR host:port" and serves until its stdin closes. BenchmarkIdleSockets
-// uses it so that only the client side of the sockets is in the process it
-// measures.
-func TestLabProcess(t *testing.T) {
-	if os.Getenv(labProcessEnv) != "1" {
-		t.Skip("helper process for BenchmarkIdleSockets")
-	}
-	s, err := lab.Start(lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("ADDR %s\n", s.Addr())
-	io.Copy(io.Discard, os.Stdin)
-	s.Close()
-}
-
-// startLabProcess runs the lab in a child process and returns its address;
-// the child ends when the benchmark does.
-func startLabProcess(b *testing.B) string {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLabProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), labProcessEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if addr, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
-			go io.Copy(io.Discard, stdout)
-			return addr
-		}
-	}
-	b.Fatalf("lab process did not start: %v", sc.Err())
-	return ""
-}
-
-// idleSockets is how many idle sockets BenchmarkIdleSockets holds open.
-const idleSockets = 1000
-
 // memNow is the heap and stack in use, and the goroutines, after a full GC.
 func memNow() (heap, stack uint64, goroutines int) {
 	runtime.GC()
@@ -271,127 +202,6 @@ func memNow() (heap, stack uint64, goroutines int) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine()
-}
-
-// BenchmarkIdleSockets opens 1,000 sockets to the lab's /silent (served by a
-// child process, so only the client side is counted), waits until all are
-// open, and reports the growth of HeapInuse + StackInuse per socket after a
-// full GC (target ≤ 64 KiB). bare is coder/websocket with one reader
-// goroutine per socket, the least a client that answers pings and close
-// frames keeps running; the engine sockets consume their events.
-func BenchmarkIdleSockets(b *testing.B) {
-	addr := startLabProcess(b)
-	url := "ws://" + addr + "/silent"
-	for _, mode := range []string{"bare", "engine-tap", "engine-notap"} {
-		b.Run(mode, func(b *testing.B) {
-			var bytes, heap, stack, gor float64
-			for i := 0; i < b.N; i++ {
-				h0, s0, g0 := memNow()
-				var release func()
-				if mode == "bare" {
-					release = openIdleBare(b, url)
-				} else {
-					release = openIdleEngine(b, url, mode == "engine-notap")
-				}
-				h1, s1, g1 := memNow()
-				release()
-				heap += (float64(h1) - float64(h0)) / idleSockets
-				stack += (float64(s1) - float64(s0)) / idleSockets
-				gor += float64(g1-g0) / idleSockets
-			}
-			bytes = heap + stack
-			n := float64(b.N)
-			b.ReportMetric(bytes/n, "B/socket")
-			b.ReportMetric(heap/n, "heap-B/socket")
-			b.ReportMetric(stack/n, "stack-B/socket")
-			b.ReportMetric(gor/n, "goroutines/socket")
-		})
-	}
-}
-
-// openIdleBare dials every socket with coder/websocket and starts a reader
-// on each; release closes them and waits for the readers.
-func openIdleBare(b *testing.B, url string) (release func()) {
-	ctx := context.Background()
-	conns := make([]*websocket.Conn, idleSockets)
-	var wg sync.WaitGroup
-	errs := make(chan error, idleSockets)
-	sem := make(chan struct{}, 64)
-	for i := range conns {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			ws, _, err := websocket.Dial(ctx, url, nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			conns[i] = ws
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	var readers sync.WaitGroup
-	for _, ws := range conns {
-		if ws == nil {
-			continue
-		}
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			for {
-				if _, _, err := ws.Read(ctx); err != nil {
-					return
-				}
-			}
-		}()
-	}
-	release = func() {
-		for _, ws := range conns {
-			if ws != nil {
-				ws.CloseNow()
-			}
-		}
-		readers.Wait()
-	}
-	if err := <-errs; err != nil {
-		release()
-		b.Fatalf("bare dial: %v", err)
-	}
-	return release
-}
-
-// openIdleEngine opens every socket with one Manager and consumes events
-// until all are open; release shuts the Manager down.
-func openIdleEngine(b *testing.B, url string, noTap bool) (release func()) {
-	m := NewManager(ManagerOptions{})
-	events := m.Events()
-	for range idleSockets {
-		m.Open(Options{URL: url})
-	}
-	open := 0
-	for open < idleSockets {
-		ev := <-events
-		if ev.Type == EventState {
-			switch {
-			case ev.To == StateOpen:
-				open++
-			case ev.To.Final():
-				go m.Shutdown()
-				for range events {
-				}
-				b.Fatalf("#%d ended before all were open: %+v", ev.Conn, ev)
-			}
-		}
-	}
-	// What the consumer sees is delivered; the queue and channel are empty.
-	return func() {
-		go m.Shutdown()
-		for range events {
-		}
-	}
 }
 
 // syncBuffer is a bytes.Buffer safe for the lab's log and the test.

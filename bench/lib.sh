@@ -1,0 +1,59 @@
+# lib.sh is sourced by bench/'s scripts: it checks the tools, builds
+# wsinspect and the bare gobwas/ws client (bench/bareclient) with go build
+# into a temporary directory, and starts the lab (wsinspect serve, loopback
+# only) as the flood server. Everything it starts is stopped on exit.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+work=$(mktemp -d "${TMPDIR:-/tmp}/wsinspect-bench.XXXXXX")
+serve_pid=
+cleanup() {
+	if [ -n "$serve_pid" ]; then
+		kill "$serve_pid" 2>/dev/null || true
+		wait "$serve_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+need() {
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || { echo "$(basename "$0"): $tool is needed" >&2; exit 1; }
+	done
+}
+need go python3
+
+# build compiles wsinspect and bareclient into $work.
+build() {
+	echo "building wsinspect and bench/bareclient"
+	(cd "$root" && go build -o "$work/wsinspect" . && go build -o "$work/bareclient" ./bench/bareclient)
+}
+
+# start_lab runs the lab on a free loopback port and sets $addr.
+start_lab() {
+	"$work/wsinspect" serve -q --addr 127.0.0.1:0 >"$work/serve.out" 2>&1 &
+	serve_pid=$!
+	addr=
+	for _ in $(seq 100); do
+		# serve prints "wsinspect lab on 127.0.0.1:PORT (Ctrl-C stops it)".
+		addr=$(sed -n 's/^wsinspect lab on \(127\.0\.0\.1:[0-9]*\) .*/\1/p' "$work/serve.out")
+		[ -n "$addr" ] && return
+		sleep 0.1
+	done
+	echo "$(basename "$0"): the lab did not start:" >&2
+	cat "$work/serve.out" >&2
+	exit 1
+}
+
+# machine prints what the figures were measured on.
+machine() {
+	local rev
+	rev=$(cd "$root" && git log --oneline -1 2>/dev/null | cut -c1-60) || rev=
+	echo "commit: ${rev:-unknown}$(cd "$root" && git status --porcelain 2>/dev/null | grep -q . && echo ' (+ uncommitted changes)')"
+	echo "machine: $(nproc) cores, $(uname -sr), $(go env GOVERSION), load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# The pattern of one received message in wsinspect's (and bareclient's)
+# output: one per message event.
+msg_pattern='"type":"message","role":"client","dir":"in"'
