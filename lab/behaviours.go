@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
+	"github.com/wsinspect/wsinspect/internal/wsframe"
 )
 
 // Behaviours built on coder/websocket: the server side is well-behaved and
@@ -165,7 +166,7 @@ func serveClose(s *Server, w http.ResponseWriter, r *http.Request, l connLog) {
 	code := p.int("code", 4001, 1000, 4999)
 	reason := p.str("reason", "bye")
 	after := p.duration("after", 0, 0, time.Hour)
-	if !validCloseCode(code) {
+	if !wsframe.ValidCloseCode(code) {
 		p.invalid("code=%d: not a code a close frame may carry (1000-1003, 1007-1014, 3000-4999)", code)
 	}
 	if len(reason) > 123 || !utf8.ValidString(reason) {

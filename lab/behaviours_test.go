@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
+	"github.com/wsinspect/wsinspect/internal/wsframe"
 )
 
 func TestEchoSubprotocols(t *testing.T) {
@@ -27,7 +28,7 @@ func TestEchoSubprotocols(t *testing.T) {
 		{[]string{"mqtt"}, ""},
 	}
 	for _, tt := range tests {
-		ctx := testCtx(t, 10*time.Second)
+		ctx := guardCtx(t)
 		c := mustDial(t, ctx, s.URL("/echo"), &websocket.DialOptions{Subprotocols: tt.offered})
 		if got := c.Subprotocol(); got != tt.want {
 			t.Errorf("offered %q: negotiated %q, want %q", tt.offered, got, tt.want)
@@ -39,7 +40,9 @@ func TestEchoSubprotocols(t *testing.T) {
 func TestEchoMessages(t *testing.T) {
 	s, _ := startLab(t)
 	for _, mode := range []websocket.CompressionMode{websocket.CompressionDisabled, websocket.CompressionNoContextTakeover, websocket.CompressionContextTakeover} {
-		ctx := testCtx(t, 20*time.Second)
+		// Echoing 32 MiB under the race detector takes 5 s here, and over
+		// 20 s on a loaded 2-core machine.
+		ctx := guardCtx(t)
 		c, resp, err := dial(t, ctx, s.URL("/echo"), &websocket.DialOptions{CompressionMode: mode})
 		if err != nil {
 			t.Fatal(err)
@@ -84,7 +87,7 @@ func TestEchoMessages(t *testing.T) {
 
 func TestHeaders(t *testing.T) {
 	s, _ := startLab(t)
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	h := http.Header{}
 	h.Set("Origin", "http://evil.example")
 	h.Set("Authorization", "Bearer t0ken")
@@ -137,7 +140,7 @@ func TestAuth(t *testing.T) {
 		{"bearer is not basic", "/auth", http.Header{"Authorization": {"Bearer x"}}, false},
 	}
 	for _, tt := range tests {
-		ctx := testCtx(t, 10*time.Second)
+		ctx := guardCtx(t)
 		c, resp, err := dial(t, ctx, s.URL(tt.path), &websocket.DialOptions{HTTPHeader: tt.header})
 		if tt.ok {
 			if err != nil {
@@ -174,7 +177,7 @@ func TestServerClose(t *testing.T) {
 		{"/close?code=3000&reason=going+away+for+maintenance&after=300ms", 3000, "going away for maintenance", 300 * time.Millisecond},
 	}
 	for _, tt := range tests {
-		ctx := testCtx(t, 10*time.Second)
+		ctx := guardCtx(t)
 		start := time.Now()
 		c := mustDial(t, ctx, s.URL(tt.path), nil)
 		if tt.after > 0 {
@@ -210,7 +213,7 @@ func TestReject(t *testing.T) {
 		{"/reject?status=200&body=", 200, "", "X-Lab-Behaviour", "reject"},
 	}
 	for _, tt := range tests {
-		ctx := testCtx(t, 10*time.Second)
+		ctx := guardCtx(t)
 		tr := &http.Transport{}
 		hc := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		c, resp, err := dial(t, ctx, s.URL(tt.path), &websocket.DialOptions{HTTPClient: hc})
@@ -239,7 +242,7 @@ func TestSlow(t *testing.T) {
 	s, log := startLab(t)
 
 	// A short hold ends in an upgrade no earlier than the delay.
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	start := time.Now()
 	c := mustDial(t, ctx, s.URL("/slow?delay=300ms"), nil)
 	if d := time.Since(start); d < 300*time.Millisecond {
@@ -263,11 +266,11 @@ func TestBigOneFrame(t *testing.T) {
 	// The raw client sees that the message is a single frame.
 	rc := dialRaw(t, s, "/big?size=100000")
 	f := rc.mustRead(t)
-	if !f.fin || f.opcode != opBinary || !bytes.Equal(f.payload, BigPayload(100000)) {
+	if !f.fin || f.opcode != wsframe.OpBinary || !bytes.Equal(f.payload, BigPayload(100000)) {
 		t.Fatalf("got frame fin=%v opcode=%d len=%d, want one final binary frame of the pattern", f.fin, f.opcode, len(f.payload))
 	}
 
-	ctx := testCtx(t, 20*time.Second)
+	ctx := guardCtx(t)
 	c := mustDial(t, ctx, s.URL("/big"), nil)
 	typ, p, err := c.Read(ctx)
 	if err != nil {
@@ -282,7 +285,7 @@ func TestBadUTF8(t *testing.T) {
 	s, _ := startLab(t)
 	rc := dialRaw(t, s, "/badutf8")
 	f := rc.mustRead(t)
-	if f.opcode != opText || !f.fin || !bytes.Equal(f.payload, badUTF8) {
+	if f.opcode != wsframe.OpText || !f.fin || !bytes.Equal(f.payload, badUTF8) {
 		t.Fatalf("frame opcode %d payload %q, want a text frame of %q", f.opcode, f.payload, badUTF8)
 	}
 	if utf8.Valid(f.payload) {

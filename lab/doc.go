@@ -12,7 +12,16 @@
 // well-behaved library refuses to produce (never answering a close frame, a
 // FIN without a close frame, a ping between the fragments of a message, a
 // ping with a chosen payload) use the small hand-written server side in
-// raw.go, which hijacks the HTTP connection and writes frames itself.
+// raw.go, which hijacks the HTTP connection and writes frames itself. Its
+// frames are encoded, decoded and checked by internal/wsframe, the codec the
+// engine uses.
+//
+// The /strict/… paths (strict.go) each break one RFC 6455 rule against a
+// client, or do something unusual but legal it must accept, for the
+// engine's strictness tests: StrictPaths lists them with the rule and the
+// close code a strict client answers with, and WaitStrict returns what the
+// lab saw of the client (its close code, its frames, how and when TCP
+// ended).
 //
 // The server binds 127.0.0.1 only. It is a test and teaching tool, so it
 // accepts any Origin.

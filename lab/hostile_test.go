@@ -51,7 +51,7 @@ func TestHostilePayloadsCorpus(t *testing.T) {
 
 func TestHostile(t *testing.T) {
 	s, _ := startLab(t)
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	c := mustDial(t, ctx, s.URL("/hostile"), nil)
 	text, bin := hostileMessages()
 	if len(bin) != len(HostilePayloads()) || len(text) != len(bin)-1 {
@@ -133,7 +133,7 @@ func TestHostileClients(t *testing.T) {
 		t.Error("TLS handshake with a plain server succeeded")
 	}
 
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	c := mustDial(t, ctx, s.URL("/echo"), nil)
 	c.Write(ctx, websocket.MessageText, []byte("still fine"))
 	if got := readText(t, ctx, c); got != "still fine" {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/wsinspect/wsinspect/internal/wsframe"
 	"go.uber.org/goleak"
 )
 
@@ -28,14 +28,19 @@ func TestMain(m *testing.M) {
 
 // logBuffer is a concurrency-safe Options.Log for tests.
 type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // closed by the next Write; nil until someone waits
 }
 
-// Write appends p.
+// Write appends p and wakes waitLog.
 func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	return b.buf.Write(p)
 }
 
@@ -46,15 +51,33 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// waitLog waits until the log contains substr, or fails the test.
+// next returns everything logged so far and a channel closed by the next
+// Write.
+func (b *logBuffer) next() (string, <-chan struct{}) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.changed == nil {
+		b.changed = make(chan struct{})
+	}
+	return b.buf.String(), b.changed
+}
+
+// waitLog waits until the log contains substr, woken by each write, or
+// fails the test after the hang guard.
 func waitLog(t *testing.T, log *logBuffer, substr string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(log.String(), substr) {
-		if time.Now().After(deadline) {
+	guard := time.NewTimer(hangGuard)
+	defer guard.Stop()
+	for {
+		s, changed := log.next()
+		if strings.Contains(s, substr) {
+			return
+		}
+		select {
+		case <-changed:
+		case <-guard.C:
 			t.Fatalf("log never contained %q; log:\n%s", substr, log.String())
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -73,6 +96,15 @@ func startLab(t *testing.T) (*Server, *logBuffer) {
 	})
 	return s, log
 }
+
+// hangGuard bounds a wait that should end in well under a second: it only
+// turns a hang into a failure, so it is generous enough for -race on a
+// loaded 2-core machine (timing assertions, where a test makes one, are
+// separate from it).
+const hangGuard = 2 * time.Minute
+
+// guardCtx is a context that ends with the test or after hangGuard.
+func guardCtx(t *testing.T) context.Context { return testCtx(t, hangGuard) }
 
 // testCtx is a context that ends with the test or after d.
 func testCtx(t *testing.T, d time.Duration) context.Context {
@@ -138,6 +170,7 @@ type rawFrame struct {
 	masked  bool
 	opcode  byte
 	payload []byte
+	header  wsframe.Header
 }
 
 // dialRaw opens TCP to the server and completes the opening handshake.
@@ -148,7 +181,7 @@ func dialRaw(t *testing.T, s *Server, path string) *rawClient {
 		t.Fatalf("dial TCP: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	conn.SetDeadline(time.Now().Add(hangGuard))
 	key := make([]byte, 16)
 	rand.Read(key)
 	k := base64.StdEncoding.EncodeToString(key)
@@ -178,42 +211,35 @@ func (c *rawClient) write(t *testing.T, fin bool, opcode byte, payload []byte) {
 
 // maskedFrame encodes a client frame with a random mask.
 func maskedFrame(fin bool, opcode byte, payload []byte) []byte {
-	b := appendFrameHeader(nil, fin, opcode, len(payload))
-	b[1] |= 0x80
-	var mask [4]byte
-	rand.Read(mask[:])
-	b = append(b, mask[:]...)
-	for i, x := range payload {
-		b = append(b, x^mask[i%4])
-	}
-	return b
+	return wsframe.AppendFrame(nil, wsframe.Header{Fin: fin, Opcode: opcode, Masked: true, Mask: wsframe.NewMask()}, payload)
 }
 
-// read reads one server frame.
+// readHeader reads one server frame header, leaving its payload unread.
+func (c *rawClient) readHeader() (wsframe.Header, error) {
+	return wsframe.ReadHeader(c.br)
+}
+
+// read reads one server frame, unmasking its payload if it was masked.
 func (c *rawClient) read() (rawFrame, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+	h, err := c.readHeader()
+	if err != nil {
 		return rawFrame{}, err
 	}
-	f := rawFrame{fin: h[0]&0x80 != 0, rsv: h[0] & 0x70 >> 4, opcode: h[0] & 0x0f, masked: h[1]&0x80 != 0}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var ext [2]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
-			return rawFrame{}, err
+	f := rawFrame{fin: h.Fin, masked: h.Masked, opcode: h.Opcode, header: h}
+	for i, set := range []bool{h.RSV3, h.RSV2, h.RSV1} {
+		if set {
+			f.rsv |= 1 << i
 		}
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
-			return rawFrame{}, err
-		}
-		n = binary.BigEndian.Uint64(ext[:])
 	}
-	f.payload = make([]byte, n)
+	if h.Length > 256<<20 {
+		return rawFrame{}, fmt.Errorf("frame announces %d bytes, more than a test reads", h.Length)
+	}
+	f.payload = make([]byte, h.Length)
 	if _, err := io.ReadFull(c.br, f.payload); err != nil {
 		return rawFrame{}, err
+	}
+	if h.Masked {
+		wsframe.Unmask(f.payload, h.Mask, 0)
 	}
 	return f, nil
 }

@@ -15,9 +15,10 @@ type behaviour struct {
 }
 
 // behaviours lists every path in the order `serve` prints them: ordinary
-// ones first, then broken handshakes, broken closes, odd frames, streams.
+// ones first, then broken handshakes, broken closes, odd frames, streams,
+// and last the /strict/… family, one broken RFC 6455 rule per path.
 func behaviours() []behaviour {
-	return []behaviour{
+	bs := []behaviour{
 		{Path{"/echo", "echoes text and binary; subprotocols chat, superchat; permessage-deflate; messages up to 64 MiB"}, serveEcho},
 		{Path{"/headers", "sends the request headers it received as JSON (Host included), then echoes"}, serveHeaders},
 		{Path{"/auth", `?user=lab&pass=secret: 401 with WWW-Authenticate: Basic realm="lab" unless that Basic auth is sent; then echoes`}, serveAuth},
@@ -37,6 +38,10 @@ func behaviours() []behaviour {
 		{Path{"/flood", "?n=200000&size=40: n text messages of size bytes as fast as possible, then close 1000"}, serveFlood},
 		{Path{"/silent", "accepts and reads, never sends (idle sockets)"}, serveSilent},
 	}
+	for _, sc := range strictCases() {
+		bs = append(bs, behaviour{Path{sc.Path, sc.Description}, serveStrict(sc)})
+	}
+	return bs
 }
 
 // Paths lists the lab's paths with a one-line description each, for `serve`

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,45 +13,28 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/wsinspect/wsinspect/internal/wsframe"
 )
 
 // This file is a minimal server side of RFC 6455, written by hand for the
 // behaviours coder/websocket rightly refuses to produce. It does the opening
 // handshake on a hijacked HTTP connection, writes unmasked server frames and
 // reads masked client frames. It negotiates no subprotocol and no extension,
-// so every frame is plain.
-
-// Opcodes of RFC 6455 section 5.2.
-const (
-	opContinuation = 0x0
-	opText         = 0x1
-	opBinary       = 0x2
-	opClose        = 0x8
-	opPing         = 0x9
-	opPong         = 0xa
-)
+// so every frame is plain. Frames are encoded, decoded and checked by
+// internal/wsframe, the codec the engine uses too.
 
 // websocketGUID is the constant of RFC 6455 section 1.3 that proves the
 // server understood the handshake.
 const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-// maxRawPayload bounds one client frame; the payload is read as it arrives,
-// so a client that only claims a large length costs nothing.
+// maxRawPayload bounds one client message (the sum of its frames); the
+// payload is read as it arrives, so a client that only claims a large length
+// costs nothing.
 const maxRawPayload = 64 << 20
 
 // errWriteShut reports a write after the server half-closed TCP (/fin).
 var errWriteShut = errors.New("write side of the connection is shut")
-
-// protocolError is a client mistake that ends the connection with a close
-// frame carrying code (1002 protocol error, 1007 bad UTF-8, 1009 too big).
-type protocolError struct {
-	code int
-	msg  string
-}
-
-// Error describes the violation.
-func (e *protocolError) Error() string { return fmt.Sprintf("protocol error (%d): %s", e.code, e.msg) }
 
 // acceptKey computes Sec-WebSocket-Accept for a Sec-WebSocket-Key.
 func acceptKey(key string) string {
@@ -96,14 +78,23 @@ func checkUpgrade(r *http.Request) (status int, err error) {
 type rawConn struct {
 	nc net.Conn
 	br *bufio.Reader
+	// in checks every client frame header against RFC 6455 (masked, no RSV
+	// bits since nothing is negotiated, known opcodes, short unfragmented
+	// control frames, fragments in sequence, messages within maxRawPayload).
+	in wsframe.Checker
+	// accept is the Sec-WebSocket-Accept the handshake response must carry.
+	accept string
 
 	wmu      sync.Mutex
 	shutdown bool // write side half-closed
+	writes   int  // successful writeRaw calls, the handshake response included
 }
 
-// rawAccept completes the opening handshake by hand on a hijacked connection.
-// On failure it has already answered the client.
-func rawAccept(w http.ResponseWriter, r *http.Request) (*rawConn, error) {
+// rawHijack checks a client's opening handshake and takes over its
+// connection without answering yet, so a caller can write any response
+// (and frames after it in the same write). On failure it has already
+// answered the client.
+func rawHijack(w http.ResponseWriter, r *http.Request) (*rawConn, error) {
 	if status, err := checkUpgrade(r); err != nil {
 		w.Header().Set("Sec-WebSocket-Version", "13")
 		http.Error(w, err.Error(), status)
@@ -118,61 +109,76 @@ func rawAccept(w http.ResponseWriter, r *http.Request) (*rawConn, error) {
 	// server's buffer; read them first, then the connection itself.
 	buffered, _ := brw.Reader.Peek(brw.Reader.Buffered())
 	br := bufio.NewReader(io.MultiReader(bytes.NewReader(append([]byte(nil), buffered...)), nc))
+	return &rawConn{
+		nc:     nc,
+		br:     br,
+		in:     wsframe.Checker{FromClient: true, MaxMessage: maxRawPayload},
+		accept: acceptKey(r.Header.Get("Sec-WebSocket-Key")),
+	}, nil
+}
 
-	resp := "HTTP/1.1 101 Switching Protocols\r\n" +
+// switchingProtocols is the ordinary 101 response for Sec-WebSocket-Accept
+// accept.
+func switchingProtocols(accept string) string {
+	return "HTTP/1.1 101 Switching Protocols\r\n" +
 		"Upgrade: websocket\r\n" +
 		"Connection: Upgrade\r\n" +
-		"Sec-WebSocket-Accept: " + acceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"
-	nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	_, err = io.WriteString(nc, resp)
-	nc.SetWriteDeadline(time.Time{})
+		"Sec-WebSocket-Accept: " + accept + "\r\n\r\n"
+}
+
+// rawAccept completes the opening handshake by hand on a hijacked connection.
+// On failure it has already answered the client.
+func rawAccept(w http.ResponseWriter, r *http.Request) (*rawConn, error) {
+	c, err := rawHijack(w, r)
 	if err != nil {
-		nc.Close()
+		return nil, err
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	err = c.writeRaw([]byte(switchingProtocols(c.accept)))
+	c.nc.SetWriteDeadline(time.Time{})
+	if err != nil {
+		c.nc.Close()
 		return nil, fmt.Errorf("failed to write handshake response: %w", err)
 	}
-	return &rawConn{nc: nc, br: br}, nil
+	return c, nil
 }
 
-// appendFrameHeader appends an unmasked frame header (servers never mask).
-func appendFrameHeader(b []byte, fin bool, opcode byte, n int) []byte {
-	b0 := opcode
-	if fin {
-		b0 |= 0x80
-	}
-	switch {
-	case n <= 125:
-		return append(b, b0, byte(n))
-	case n <= 0xffff:
-		return binary.BigEndian.AppendUint16(append(b, b0, 126), uint16(n))
-	default:
-		return binary.BigEndian.AppendUint64(append(b, b0, 127), uint64(n))
-	}
+// serverFrame appends one unmasked frame (servers never mask) to b.
+func serverFrame(b []byte, fin bool, opcode byte, payload []byte) []byte {
+	return wsframe.AppendFrame(b, wsframe.Header{Fin: fin, Opcode: opcode}, payload)
 }
 
-// writeFrame writes one frame. Frames from several goroutines never
-// interleave their bytes.
-func (c *rawConn) writeFrame(fin bool, opcode byte, payload []byte) error {
+// writeRaw writes b as it is, in one write. Writes from several goroutines
+// never interleave their bytes.
+func (c *rawConn) writeRaw(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.shutdown {
 		return errWriteShut
 	}
-	b := appendFrameHeader(make([]byte, 0, 14+len(payload)), fin, opcode, len(payload))
-	if _, err := c.nc.Write(append(b, payload...)); err != nil {
-		return fmt.Errorf("failed to write frame: %w", err)
+	if _, err := c.nc.Write(b); err != nil {
+		return fmt.Errorf("failed to write: %w", err)
 	}
+	c.writes++
 	return nil
+}
+
+// writeCount returns how many writes have succeeded.
+func (c *rawConn) writeCount() int {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writes
+}
+
+// writeFrame writes one frame.
+func (c *rawConn) writeFrame(fin bool, opcode byte, payload []byte) error {
+	return c.writeRaw(serverFrame(make([]byte, 0, wsframe.MaxHeaderSize+len(payload)), fin, opcode, payload))
 }
 
 // writeClose writes a close frame with code and reason; code 0 sends an
 // empty close frame.
 func (c *rawConn) writeClose(code int, reason string) error {
-	var p []byte
-	if code != 0 {
-		p = binary.BigEndian.AppendUint16(nil, uint16(code))
-		p = append(p, reason...)
-	}
-	return c.writeFrame(true, opClose, p)
+	return c.writeFrame(true, wsframe.OpClose, wsframe.ClosePayload(code, reason))
 }
 
 // closeWrite half-closes the connection: TLS close_notify when there is TLS,
@@ -207,70 +213,27 @@ type frame struct {
 	payload []byte
 }
 
-// readFrame reads one client frame and checks what RFC 6455 requires of it:
-// masked, no RSV bits (nothing was negotiated), a known opcode, control
-// frames short and unfragmented.
+// readFrame reads one client frame. Its header is checked against RFC 6455
+// by c.in; a broken rule is a *wsframe.Violation.
 func (c *rawConn) readFrame() (frame, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(c.br, h[:]); err != nil {
-		return frame{}, err
-	}
-	f := frame{fin: h[0]&0x80 != 0, opcode: h[0] & 0x0f}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var ext [2]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
-			return frame{}, err
-		}
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
-			return frame{}, err
-		}
-		n = binary.BigEndian.Uint64(ext[:])
-	}
+	h, err := wsframe.ReadHeader(c.br)
 	switch {
-	case h[0]&0x70 != 0:
-		return frame{}, &protocolError{1002, "reserved bits set without an extension"}
-	case h[1]&0x80 == 0:
-		return frame{}, &protocolError{1002, "client frame is not masked"}
-	case f.opcode >= opClose && (n > 125 || !f.fin):
-		return frame{}, &protocolError{1002, "control frame too long or fragmented"}
-	case f.opcode > opBinary && f.opcode < opClose, f.opcode > opPong:
-		return frame{}, &protocolError{1002, fmt.Sprintf("unknown opcode %d", f.opcode)}
-	case n > maxRawPayload:
-		return frame{}, &protocolError{1009, fmt.Sprintf("frame of %d bytes is over the %d byte limit", n, maxRawPayload)}
-	}
-	var mask [4]byte
-	if _, err := io.ReadFull(c.br, mask[:]); err != nil {
+	case errors.Is(err, wsframe.ErrLengthMSB):
+		return frame{}, &wsframe.Violation{Rule: wsframe.RuleLengthMSB, Code: wsframe.CloseProtocolError, Detail: err.Error()}
+	case err != nil:
 		return frame{}, err
+	}
+	if v := c.in.Header(h); v != nil {
+		return frame{}, v
 	}
 	var buf bytes.Buffer
-	if _, err := io.CopyN(&buf, c.br, int64(n)); err != nil {
+	if _, err := io.CopyN(&buf, c.br, h.Length); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return frame{}, err
 	}
-	f.payload = buf.Bytes()
-	for i := range f.payload {
-		f.payload[i] ^= mask[i%4]
-	}
+	f := frame{fin: h.Fin, opcode: h.Opcode, payload: buf.Bytes()}
+	wsframe.Unmask(f.payload, h.Mask, 0)
 	return f, nil
-}
-
-// parseClose splits a close payload into code and reason; an empty payload
-// has code 0 (RFC 6455's 1005, no status).
-func parseClose(p []byte) (code int, reason string, err error) {
-	switch {
-	case len(p) == 0:
-		return 0, "", nil
-	case len(p) == 1:
-		return 0, "", &protocolError{1002, "close payload of 1 byte"}
-	case !utf8.Valid(p[2:]):
-		return 0, "", &protocolError{1007, "close reason is not UTF-8"}
-	}
-	return int(binary.BigEndian.Uint16(p)), string(p[2:]), nil
 }

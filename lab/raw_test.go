@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/wsinspect/wsinspect/internal/wsframe"
 )
 
 func TestAcceptKey(t *testing.T) {
@@ -21,27 +22,32 @@ func TestAcceptKey(t *testing.T) {
 	}
 }
 
-func TestAppendFrameHeader(t *testing.T) {
+// TestServerFrameHeader checks the headers the raw paths write through
+// wsframe: unmasked, minimal length encoding.
+func TestServerFrameHeader(t *testing.T) {
 	tests := []struct {
 		fin    bool
 		opcode byte
 		n      int
 		want   []byte
 	}{
-		{true, opText, 5, []byte{0x81, 5}},
-		{false, opText, 125, []byte{0x01, 125}},
-		{true, opContinuation, 126, []byte{0x80, 126, 0, 126}},
-		{true, opBinary, 65535, []byte{0x82, 126, 0xff, 0xff}},
-		{true, opBinary, 65536, []byte{0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
-		{true, opPing, 0, []byte{0x89, 0}},
+		{true, wsframe.OpText, 5, []byte{0x81, 5}},
+		{false, wsframe.OpText, 125, []byte{0x01, 125}},
+		{true, wsframe.OpContinuation, 126, []byte{0x80, 126, 0, 126}},
+		{true, wsframe.OpBinary, 65535, []byte{0x82, 126, 0xff, 0xff}},
+		{true, wsframe.OpBinary, 65536, []byte{0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
+		{true, wsframe.OpPing, 0, []byte{0x89, 0}},
 	}
 	for _, tt := range tests {
-		if got := appendFrameHeader(nil, tt.fin, tt.opcode, tt.n); !bytes.Equal(got, tt.want) {
-			t.Errorf("appendFrameHeader(%v, %d, %d) = %x, want %x", tt.fin, tt.opcode, tt.n, got, tt.want)
+		got := serverFrame(nil, tt.fin, tt.opcode, make([]byte, tt.n))
+		if !bytes.Equal(got[:len(tt.want)], tt.want) || len(got) != len(tt.want)+tt.n {
+			t.Errorf("serverFrame(%v, %d, %d bytes) header %x (%d bytes in all), want %x", tt.fin, tt.opcode, tt.n, got[:min(len(got), 10)], len(got), tt.want)
 		}
 	}
 }
 
+// TestParseClose checks the close payloads the raw loop relies on
+// wsframe.ParseClose to judge: an empty one is 1005, the rest as RFC 6455 says.
 func TestParseClose(t *testing.T) {
 	tests := []struct {
 		p       []byte
@@ -49,21 +55,21 @@ func TestParseClose(t *testing.T) {
 		reason  string
 		errCode int
 	}{
-		{nil, 0, "", 0},
+		{nil, 1005, "", 0},
 		{[]byte{0x03, 0xe8}, 1000, "", 0},
 		{append([]byte{0x0f, 0xa1}, "bye"...), 4001, "bye", 0},
 		{[]byte{0x03}, 0, "", 1002},
-		{[]byte{0x03, 0xe8, 0xff}, 0, "", 1007},
+		{[]byte{0x03, 0xee}, 1006, "", 1002},
+		{[]byte{0x03, 0xe8, 0xff}, 1000, "\xff", 1007},
 	}
 	for _, tt := range tests {
-		code, reason, err := parseClose(tt.p)
-		var pe *protocolError
+		code, reason, v := wsframe.ParseClose(tt.p)
 		gotErr := 0
-		if errors.As(err, &pe) {
-			gotErr = pe.code
+		if v != nil {
+			gotErr = v.Code
 		}
 		if code != tt.code || reason != tt.reason || gotErr != tt.errCode {
-			t.Errorf("parseClose(%x) = %d %q %v, want %d %q error code %d", tt.p, code, reason, err, tt.code, tt.reason, tt.errCode)
+			t.Errorf("ParseClose(%x) = %d %q %v, want %d %q error code %d", tt.p, code, reason, v, tt.code, tt.reason, tt.errCode)
 		}
 	}
 }
@@ -71,7 +77,7 @@ func TestParseClose(t *testing.T) {
 func TestMuteNeverAnswersClose(t *testing.T) {
 	t.Parallel()
 	s, log := startLab(t)
-	ctx := testCtx(t, 20*time.Second)
+	ctx := guardCtx(t)
 	c := mustDial(t, ctx, s.URL("/mute"), nil)
 	c.Write(ctx, websocket.MessageText, []byte("still echoes"))
 	if got := readText(t, ctx, c); got != "still echoes" {
@@ -91,12 +97,12 @@ func TestMuteNeverAnswersClose(t *testing.T) {
 func TestMuteKeepsTCPOpen(t *testing.T) {
 	s, _ := startLab(t)
 	rc := dialRaw(t, s, "/mute")
-	rc.write(t, true, opClose, append([]byte{0x03, 0xe8}, "bye"...))
+	rc.write(t, true, wsframe.OpClose, append([]byte{0x03, 0xe8}, "bye"...))
 	// No close frame comes back and TCP stays open: the read times out
 	// rather than seeing EOF.
 	rc.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	f, err := rc.read()
-	if err == nil && f.opcode == opClose {
+	if err == nil && f.opcode == wsframe.OpClose {
 		t.Fatal("mute answered the close frame")
 	}
 	if !isTimeout(err) {
@@ -114,7 +120,7 @@ func TestDrop(t *testing.T) {
 	s, log := startLab(t)
 	rc := dialRaw(t, s, "/drop?after=50ms")
 	f := rc.mustRead(t)
-	if f.opcode != opText || !strings.Contains(string(f.payload), "drops in 50ms") {
+	if f.opcode != wsframe.OpText || !strings.Contains(string(f.payload), "drops in 50ms") {
 		t.Fatalf("first frame %d %q", f.opcode, f.payload)
 	}
 	for {
@@ -125,14 +131,14 @@ func TestDrop(t *testing.T) {
 			}
 			break
 		}
-		if f.opcode == opClose {
+		if f.opcode == wsframe.OpClose {
 			t.Fatal("drop sent a close frame")
 		}
 	}
 	waitLog(t, log, "dropping TCP (FIN) without a close frame")
 
 	// The library client reports no close status (1006 territory).
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	c := mustDial(t, ctx, s.URL("/drop?after=10ms"), nil)
 	readText(t, ctx, c)
 	_, _, err := c.Read(ctx)
@@ -153,7 +159,7 @@ func TestDropReset(t *testing.T) {
 
 func TestFin(t *testing.T) {
 	s, log := startLab(t)
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	c := mustDial(t, ctx, s.URL("/fin?after=20ms"), nil)
 	if got := readText(t, ctx, c); !strings.Contains(got, "half-closes") {
 		t.Fatalf("first message %q", got)
@@ -171,7 +177,7 @@ func TestFin(t *testing.T) {
 	if _, err := rc.read(); !errors.Is(err, io.EOF) {
 		t.Fatalf("raw read after FIN: %v, want EOF", err)
 	}
-	rc.write(t, true, opClose, []byte{0x03, 0xe8})
+	rc.write(t, true, wsframe.OpClose, []byte{0x03, 0xe8})
 	waitLog(t, log, "close frame from client (code 1000, reason \"\"): cannot answer, write side already shut")
 }
 
@@ -179,11 +185,11 @@ func TestFragmentsOnTheWire(t *testing.T) {
 	s, log := startLab(t)
 	rc := dialRaw(t, s, "/fragments")
 	want := []rawFrame{
-		{fin: false, opcode: opText, payload: []byte(fragmentParts[0])},
-		{fin: true, opcode: opPing, payload: []byte(fragmentsPing)},
-		{fin: false, opcode: opContinuation, payload: []byte(fragmentParts[1])},
-		{fin: true, opcode: opContinuation, payload: []byte(fragmentParts[2])},
-		{fin: true, opcode: opText, payload: []byte(fragmentsAfter)},
+		{fin: false, opcode: wsframe.OpText, payload: []byte(fragmentParts[0])},
+		{fin: true, opcode: wsframe.OpPing, payload: []byte(fragmentsPing)},
+		{fin: false, opcode: wsframe.OpContinuation, payload: []byte(fragmentParts[1])},
+		{fin: true, opcode: wsframe.OpContinuation, payload: []byte(fragmentParts[2])},
+		{fin: true, opcode: wsframe.OpText, payload: []byte(fragmentsAfter)},
 	}
 	for i, w := range want {
 		f := rc.mustRead(t)
@@ -193,20 +199,20 @@ func TestFragmentsOnTheWire(t *testing.T) {
 		}
 	}
 	// Then it echoes, and answers a ping.
-	rc.write(t, true, opPong, []byte(fragmentsPing))
-	rc.write(t, true, opText, []byte("echo me"))
-	if f := rc.mustRead(t); f.opcode != opText || string(f.payload) != "echo me" {
+	rc.write(t, true, wsframe.OpPong, []byte(fragmentsPing))
+	rc.write(t, true, wsframe.OpText, []byte("echo me"))
+	if f := rc.mustRead(t); f.opcode != wsframe.OpText || string(f.payload) != "echo me" {
 		t.Errorf("echo frame %d %q", f.opcode, f.payload)
 	}
-	rc.write(t, true, opPing, []byte("p"))
-	if f := rc.mustRead(t); f.opcode != opPong || string(f.payload) != "p" {
+	rc.write(t, true, wsframe.OpPing, []byte("p"))
+	if f := rc.mustRead(t); f.opcode != wsframe.OpPong || string(f.payload) != "p" {
 		t.Errorf("pong frame %d %q", f.opcode, f.payload)
 	}
 	waitLog(t, log, `pong "between fragments"`)
 	// A clean close handshake: the server answers with the same code.
-	rc.write(t, true, opClose, append([]byte{0x0f, 0xa0}, "done"...))
+	rc.write(t, true, wsframe.OpClose, append([]byte{0x0f, 0xa0}, "done"...))
 	f := rc.mustRead(t)
-	if f.opcode != opClose || !bytes.Equal(f.payload, append([]byte{0x0f, 0xa0}, "done"...)) {
+	if f.opcode != wsframe.OpClose || !bytes.Equal(f.payload, append([]byte{0x0f, 0xa0}, "done"...)) {
 		t.Errorf("close answer %d %x", f.opcode, f.payload)
 	}
 	if _, err := rc.read(); !errors.Is(err, io.EOF) {
@@ -216,7 +222,7 @@ func TestFragmentsOnTheWire(t *testing.T) {
 
 func TestFragmentsWithLibrary(t *testing.T) {
 	s, _ := startLab(t)
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	pings := make(chan string, 4)
 	c := mustDial(t, ctx, s.URL("/fragments"), &websocket.DialOptions{
 		OnPingReceived: func(_ context.Context, p []byte) bool {
@@ -245,7 +251,7 @@ func TestFragmentsWithLibrary(t *testing.T) {
 
 func TestPing(t *testing.T) {
 	s, log := startLab(t)
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	pings := make(chan string, 16)
 	c := mustDial(t, ctx, s.URL("/ping?interval=20ms"), &websocket.DialOptions{
 		OnPingReceived: func(_ context.Context, p []byte) bool {
@@ -280,19 +286,23 @@ func TestRawProtocolErrors(t *testing.T) {
 		frame []byte
 		code  int
 	}{
-		{"unmasked", appendFrameHeader(nil, true, opText, 0), 1002},
-		{"rsv1 without extension", func() []byte { b := maskedFrame(true, opText, []byte("x")); b[0] |= 0x40; return b }(), 1002},
+		{"unmasked", serverFrame(nil, true, wsframe.OpText, nil), 1002},
+		{"rsv1 without extension", func() []byte { b := maskedFrame(true, wsframe.OpText, []byte("x")); b[0] |= 0x40; return b }(), 1002},
 		{"unknown opcode", maskedFrame(true, 0x3, nil), 1002},
-		{"long ping", maskedFrame(true, opPing, long), 1002},
-		{"fragmented ping", maskedFrame(false, opPing, nil), 1002},
-		{"continuation first", maskedFrame(true, opContinuation, []byte("x")), 1002},
-		{"close code 1006", maskedFrame(true, opClose, []byte{0x03, 0xee}), 1002},
-		{"close of one byte", maskedFrame(true, opClose, []byte{0x03}), 1002},
-		{"close reason not UTF-8", maskedFrame(true, opClose, []byte{0x03, 0xe8, 0xff}), 1007},
+		{"long ping", maskedFrame(true, wsframe.OpPing, long), 1002},
+		{"fragmented ping", maskedFrame(false, wsframe.OpPing, nil), 1002},
+		{"continuation first", maskedFrame(true, wsframe.OpContinuation, []byte("x")), 1002},
+		{"close code 1006", maskedFrame(true, wsframe.OpClose, []byte{0x03, 0xee}), 1002},
+		{"close of one byte", maskedFrame(true, wsframe.OpClose, []byte{0x03}), 1002},
+		{"close reason not UTF-8", maskedFrame(true, wsframe.OpClose, []byte{0x03, 0xe8, 0xff}), 1007},
 		{"frame over the limit", func() []byte {
+			// The whole header, mask key included: the payload never comes.
 			b := []byte{0x82, 0x80 | 127}
-			return binary.BigEndian.AppendUint64(b, maxRawPayload+1)
+			return append(binary.BigEndian.AppendUint64(b, maxRawPayload+1), 1, 2, 3, 4)
 		}(), 1009},
+		{"64-bit length with the MSB set", []byte{0x82, 0x80 | 127, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4}, 1002},
+		{"non-minimal length", []byte{0x81, 0x80 | 126, 0, 1, 1, 2, 3, 4, 'x' ^ 1}, 1002},
+		{"new message inside a fragmented one", append(maskedFrame(false, wsframe.OpText, []byte("a")), maskedFrame(true, wsframe.OpText, []byte("b"))...), 1002},
 	}
 	for _, tt := range tests {
 		rc := dialRaw(t, s, "/mute")
@@ -300,7 +310,11 @@ func TestRawProtocolErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		f, err := rc.read()
-		if err != nil || f.opcode != opClose || len(f.payload) < 2 || int(binary.BigEndian.Uint16(f.payload)) != tt.code {
+		// /mute echoes the frames that came before the broken one.
+		for err == nil && f.opcode != wsframe.OpClose && !f.header.IsControl() {
+			f, err = rc.read()
+		}
+		if err != nil || f.opcode != wsframe.OpClose || len(f.payload) < 2 || int(binary.BigEndian.Uint16(f.payload)) != tt.code {
 			t.Errorf("%s: got frame %d %q, error %v; want close %d", tt.name, f.opcode, f.payload, err, tt.code)
 			continue
 		}
@@ -316,11 +330,11 @@ func TestRawEchoesFragmentsAsTheyCame(t *testing.T) {
 	for range 5 {
 		rc.mustRead(t)
 	}
-	rc.write(t, false, opBinary, []byte{1})
-	rc.write(t, true, opPing, []byte("mid"))
-	rc.write(t, true, opContinuation, []byte{2})
-	want := []rawFrame{{opcode: opBinary, payload: []byte{1}}, {fin: true, opcode: opPong, payload: []byte("mid")},
-		{fin: true, opcode: opContinuation, payload: []byte{2}}}
+	rc.write(t, false, wsframe.OpBinary, []byte{1})
+	rc.write(t, true, wsframe.OpPing, []byte("mid"))
+	rc.write(t, true, wsframe.OpContinuation, []byte{2})
+	want := []rawFrame{{opcode: wsframe.OpBinary, payload: []byte{1}}, {fin: true, opcode: wsframe.OpPong, payload: []byte("mid")},
+		{fin: true, opcode: wsframe.OpContinuation, payload: []byte{2}}}
 	for i, w := range want {
 		f := rc.mustRead(t)
 		if f.fin != w.fin || f.opcode != w.opcode || !bytes.Equal(f.payload, w.payload) {

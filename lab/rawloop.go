@@ -2,8 +2,9 @@ package lab
 
 import (
 	"errors"
-	"fmt"
 	"net"
+
+	"github.com/wsinspect/wsinspect/internal/wsframe"
 )
 
 // rawLoop says how rawConn.serve treats what the client sends.
@@ -16,22 +17,11 @@ type rawLoop struct {
 	onPong func(payload []byte)
 }
 
-// validCloseCode reports whether code may be sent in a close frame: the same
-// rule coder/websocket applies (RFC 6455 7.4 minus reserved codes).
-func validCloseCode(code int) bool {
-	switch {
-	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
-		return true
-	}
-	return false
-}
-
 // serve reads client frames until the connection ends: data frames are
 // echoed frame by frame as they came (so a fragmented message comes back
 // fragmented), pings are answered, and a close frame is handled as o says.
 // It returns nil after a completed close handshake, the read error otherwise.
 func (c *rawConn) serve(l connLog, o rawLoop) error {
-	inMessage := false
 	closeReceived := false
 	for {
 		f, err := c.readFrame()
@@ -39,21 +29,18 @@ func (c *rawConn) serve(l connLog, o rawLoop) error {
 			return c.fail(l, err)
 		}
 		switch f.opcode {
-		case opPing:
-			if err := c.writeFrame(true, opPong, f.payload); err != nil && !errors.Is(err, errWriteShut) {
+		case wsframe.OpPing:
+			if err := c.writeFrame(true, wsframe.OpPong, f.payload); err != nil && !errors.Is(err, errWriteShut) {
 				return err
 			}
-		case opPong:
+		case wsframe.OpPong:
 			if o.onPong != nil {
 				o.onPong(f.payload)
 			}
-		case opClose:
-			code, reason, err := parseClose(f.payload)
-			if err == nil && code != 0 && !validCloseCode(code) {
-				err = &protocolError{1002, fmt.Sprintf("invalid close code %d", code)}
-			}
-			if err != nil {
-				return c.fail(l, err)
+		case wsframe.OpClose:
+			code, reason, v := wsframe.ParseClose(f.payload)
+			if v != nil {
+				return c.fail(l, v)
 			}
 			if !o.answerClose {
 				if !closeReceived {
@@ -62,7 +49,11 @@ func (c *rawConn) serve(l connLog, o rawLoop) error {
 				closeReceived = true
 				continue
 			}
-			if err := c.writeClose(code, reason); errors.Is(err, errWriteShut) {
+			answer := code
+			if len(f.payload) == 0 {
+				answer = 0 // 1005 is "no code": answer with an empty close frame too.
+			}
+			if err := c.writeClose(answer, reason); errors.Is(err, errWriteShut) {
 				l.printf("close frame from client (code %d, reason %q): cannot answer, write side already shut", code, reason)
 				return nil
 			} else if err != nil {
@@ -74,10 +65,7 @@ func (c *rawConn) serve(l connLog, o rawLoop) error {
 			if closeReceived {
 				continue // RFC 6455: no data after close; ignore it.
 			}
-			if (f.opcode == opContinuation) != inMessage {
-				return c.fail(l, &protocolError{1002, "continuation frame out of sequence"})
-			}
-			inMessage = !f.fin
+			// c.in has checked that fragments come in sequence.
 			if err := c.writeFrame(f.fin, f.opcode, f.payload); err != nil && !errors.Is(err, errWriteShut) {
 				return err
 			}
@@ -85,14 +73,15 @@ func (c *rawConn) serve(l connLog, o rawLoop) error {
 	}
 }
 
-// fail ends the connection on a read error: a protocol violation is
-// answered with a close frame carrying its code; anything else (EOF, a
-// closed connection) just ends.
+// fail ends the connection on a read error: a broken RFC 6455 rule is
+// answered with a close frame carrying its code and the rule's name as the
+// reason (a detail may not fit in 123 bytes); anything else (EOF, a closed
+// connection) just ends.
 func (c *rawConn) fail(l connLog, err error) error {
-	var pe *protocolError
-	if errors.As(err, &pe) {
-		l.printf("%v: closing", pe)
-		c.writeClose(pe.code, pe.msg)
+	var v *wsframe.Violation
+	if errors.As(err, &v) {
+		l.printf("client broke RFC 6455: %v: closing with %d", v, v.Code)
+		c.writeClose(v.Code, v.Rule)
 	}
 	return err
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/wsinspect/wsinspect/internal/wsframe"
 )
 
 // Behaviours built on the hand-written server side (raw.go): each one does
@@ -83,7 +85,7 @@ func serveDrop(s *Server, w http.ResponseWriter, r *http.Request, l connLog) {
 		return
 	}
 	defer c.nc.Close()
-	if err := c.writeFrame(true, opText, fmt.Appendf(nil, "this connection drops in %v without a close frame", after)); err != nil {
+	if err := c.writeFrame(true, wsframe.OpText, fmt.Appendf(nil, "this connection drops in %v without a close frame", after)); err != nil {
 		l.end(err)
 		return
 	}
@@ -112,7 +114,7 @@ func serveFin(s *Server, w http.ResponseWriter, r *http.Request, l connLog) {
 		return
 	}
 	defer c.nc.Close()
-	if err := c.writeFrame(true, opText, fmt.Appendf(nil, "this connection half-closes (FIN) in %v without a close frame", after)); err != nil {
+	if err := c.writeFrame(true, wsframe.OpText, fmt.Appendf(nil, "this connection half-closes (FIN) in %v without a close frame", after)); err != nil {
 		l.end(err)
 		return
 	}
@@ -139,11 +141,11 @@ func serveFragments(s *Server, w http.ResponseWriter, r *http.Request, l connLog
 		opcode  byte
 		payload string
 	}{
-		{false, opText, fragmentParts[0]},
-		{true, opPing, fragmentsPing},
-		{false, opContinuation, fragmentParts[1]},
-		{true, opContinuation, fragmentParts[2]},
-		{true, opText, fragmentsAfter},
+		{false, wsframe.OpText, fragmentParts[0]},
+		{true, wsframe.OpPing, fragmentsPing},
+		{false, wsframe.OpContinuation, fragmentParts[1]},
+		{true, wsframe.OpContinuation, fragmentParts[2]},
+		{true, wsframe.OpText, fragmentsAfter},
 	}
 	for _, f := range frames {
 		if err := c.writeFrame(f.fin, f.opcode, []byte(f.payload)); err != nil {
@@ -205,7 +207,7 @@ func servePing(s *Server, w http.ResponseWriter, r *http.Request, l connLog) {
 			}
 			sent[payload] = time.Now()
 			mu.Unlock()
-			if err := c.writeFrame(true, opPing, []byte(payload)); err != nil {
+			if err := c.writeFrame(true, wsframe.OpPing, []byte(payload)); err != nil {
 				return
 			}
 		}

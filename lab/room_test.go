@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 )
@@ -21,7 +20,7 @@ func readNotice(t *testing.T, ctx context.Context, c *websocket.Conn) notice {
 
 func TestRoomBroadcast(t *testing.T) {
 	s, log := startLab(t)
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	a := mustDial(t, ctx, s.URL("/room"), nil)
 	if n := readNotice(t, ctx, a); n.Event != "join" || n.Members != 1 || n.Room != "lobby" {
 		t.Fatalf("first join %+v", n)
@@ -73,7 +72,7 @@ func TestRoomBroadcast(t *testing.T) {
 
 func TestRoomGoneMembersAreSkipped(t *testing.T) {
 	s, _ := startLab(t)
-	ctx := testCtx(t, 20*time.Second)
+	ctx := guardCtx(t)
 	sender := mustDial(t, ctx, s.URL("/room?name=churn"), nil)
 	readNotice(t, ctx, sender)
 	// Members come and go while the sender keeps talking.

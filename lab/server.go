@@ -42,6 +42,10 @@ type Server struct {
 	certPEM []byte
 	routes  map[string]behaviour
 	rooms   *rooms
+	// strict holds finished /strict/… connections for WaitStrict.
+	strict strictResults
+	// done is closed once Close has waited for every handler.
+	done chan struct{}
 
 	// ctx ends when Close starts, so that every behaviour waiting on a timer
 	// or a client stops at once.
@@ -83,6 +87,7 @@ func Start(opts Options) (*Server, error) {
 		scheme:    "ws",
 		conns:     make(map[*trackedConn]struct{}),
 		serveDone: make(chan struct{}),
+		done:      make(chan struct{}),
 		rooms:     newRooms(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -169,10 +174,16 @@ func (s *Server) CertPEM() []byte {
 	return append([]byte(nil), s.certPEM...)
 }
 
-// PrintURLs writes one line per path: its URL and what it does.
+// PrintURLs writes one line per path: its URL and what it does, in two
+// columns as wide as the longest URL.
 func (s *Server) PrintURLs(w io.Writer) {
-	for _, p := range Paths() {
-		fmt.Fprintf(w, "%-34s %s\n", s.URL(p.Path), p.Description)
+	paths := Paths()
+	width := 0
+	for _, p := range paths {
+		width = max(width, len(s.URL(p.Path)))
+	}
+	for _, p := range paths {
+		fmt.Fprintf(w, "%-*s %s\n", width, s.URL(p.Path), p.Description)
 	}
 }
 
@@ -193,6 +204,7 @@ func (s *Server) Close() error {
 		}
 		s.mu.Unlock()
 		s.handlers.Wait()
+		close(s.done)
 		s.httpConns.Wait()
 		if err == nil {
 			err = s.serveErr

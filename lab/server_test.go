@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,7 +144,7 @@ func TestTLS(t *testing.T) {
 	pool.AppendCertsFromPEM(s.CertPEM())
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	defer tr.CloseIdleConnections()
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	for _, path := range []string{"/echo", "/mute"} { // library side and raw side
 		c, _, err := websocket.Dial(ctx, s.URL(path), &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
 		if err != nil {
@@ -177,7 +178,7 @@ func TestTLSFin(t *testing.T) {
 	pool.AppendCertsFromPEM(s.CertPEM())
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	defer tr.CloseIdleConnections()
-	ctx := testCtx(t, 10*time.Second)
+	ctx := guardCtx(t)
 	c, _, err := websocket.Dial(ctx, s.URL("/fin?after=10ms"), &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +201,7 @@ func TestCloseEndsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := testCtx(t, 20*time.Second)
+	ctx := guardCtx(t)
 	var conns []*websocket.Conn
 	for _, path := range []string{"/echo", "/mute", "/fin?after=1h", "/drop?after=1h", "/ping?interval=1h",
 		"/ticks?interval=1h", "/room", "/silent", "/close?after=1h", "/fragments", "/flood?n=100000000&size=1000"} {
@@ -248,7 +249,9 @@ func TestCloseEndsEverything(t *testing.T) {
 		t.Error("held handshake succeeded after Close")
 	}
 	half.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.ReadAll(half); err != nil {
+	// A reset closes it too: Close may come before net/http has read the
+	// partial request, and closing a socket with unread bytes resets it.
+	if _, err := io.ReadAll(half); err != nil && !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("half-sent request: %v, want the server to close it", err)
 	}
 	if _, err := net.DialTimeout("tcp", s.Addr(), time.Second); err == nil {

@@ -39,7 +39,7 @@ const (
 	RuleDataAfterClose        = "data-after-close"
 	RuleBadCompression        = "bad-compression"
 	RuleCompressedControl     = "compressed-control"
-	RuleCompressedContinuaton = "compressed-continuation"
+	RuleCompressedContinuation = "compressed-continuation"
 )
 
 // Violation is a broken rule: which, in words, and the close code to answer
@@ -152,7 +152,7 @@ func (c *Checker) Header(h Header) *Violation {
 			return violation(RuleContinuationNoStart, CloseProtocolError, "a continuation frame arrived with no message to continue")
 		}
 		if h.RSV1 {
-			return violation(RuleCompressedContinuaton, CloseProtocolError, "RSV1 set on a continuation frame; only a message's first frame carries it")
+			return violation(RuleCompressedContinuation, CloseProtocolError, "RSV1 set on a continuation frame; only a message's first frame carries it")
 		}
 		if h.Length > c.MaxMessage-c.msgLen {
 			return violation(RuleMessageTooBig, CloseTooBig, "a fragmented %s message reaches %d bytes, more than the %d allowed (--max-message)", OpcodeName(c.msgOpcode), c.msgLen+h.Length, c.MaxMessage)
