@@ -233,9 +233,10 @@ func (m *Manager) queueLen() int {
 // readerWaiting reports whether some goroutine is parked in pushWait: a
 // read loop held back by the consumer.
 func readerWaiting() bool {
-	buf := make([]byte, 1<<20)
+	// Room for every goroutine's stack: a cut dump could miss the reader.
+	buf := make([]byte, 64<<20)
 	buf = buf[:runtime.Stack(buf, true)]
-	return bytes.Contains(buf, []byte("(*eventQueue).pushWait"))
+	return bytes.Contains(buf, []byte("(*eventQueue).pushWait")) || bytes.Contains(buf, []byte("(*eventQueue).pushBatchWait"))
 }
 
 // TestBackpressure: a consumer that stops reading makes the socket's reader

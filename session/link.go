@@ -76,6 +76,11 @@ type link struct {
 	utf       wsframe.UTF8
 	gotClose  bool
 	fwdFrames bool // relay: the current message is forwarded frame by frame
+
+	// batch holds the reader's events until what one read brought in has
+	// been parsed: one hand-off to the consumer per read, not per event.
+	batch      []Event
+	batchBytes int
 	fr        io.ReadCloser
 	dict      []byte
 }
@@ -176,7 +181,11 @@ func (l *link) serve() {
 // readLoop reads frames until the connection ends, reporting each in wire
 // order; it returns why reading ended.
 func (l *link) readLoop() error {
+	defer l.flushRead()
 	for {
+		if l.br.Buffered() == 0 {
+			l.flushRead() // the next read may wait for the peer
+		}
 		if !l.waitUnmuted() {
 			return errStopped
 		}
@@ -262,7 +271,7 @@ func (l *link) readData(h wsframe.Header) error {
 	}
 	l.msgFrames++
 	if l.wire {
-		c.emitWait(Event{Type: EventFrame, Dir: DirIn, Opcode: wsframe.OpcodeName(h.Opcode), Fin: h.Fin, RSV1: h.RSV1, Masked: h.Masked, Len: int(h.Length)})
+		l.emitRead(Event{Type: EventFrame, Dir: DirIn, Opcode: wsframe.OpcodeName(h.Opcode), Fin: h.Fin, RSV1: h.RSV1, Masked: h.Masked, Len: int(h.Length)})
 	}
 	text := l.msgOp == wsframe.OpText
 	if text && !l.msgRSV1 && !l.utf.Write(l.msg[start:]) {
@@ -271,6 +280,7 @@ func (l *link) readData(h wsframe.Header) error {
 	}
 	if l.fwdFrames {
 		// Relay: each frame goes on as it arrived, fragmentation kept.
+		l.flushRead()
 		it := outItem{kind: itemForward, hdr: wsframe.Header{Fin: h.Fin, Opcode: h.Opcode}, data: l.msg[start:], arrived: time.Now()}
 		if h.Fin {
 			it.msg, it.opcode, it.frags = l.msg, wsframe.OpcodeName(l.msgOp), l.msgFrames
@@ -295,11 +305,13 @@ func (l *link) readData(h wsframe.Header) error {
 	}
 	op, now := wsframe.OpcodeName(l.msgOp), time.Now()
 	d := l.cdc.decode(DirIn, op, data, now)
-	c.emitWait(Event{Time: now, Type: EventMessage, Dir: DirIn, Opcode: op, Len: len(data), Data: data, Frames: l.msgFrames, RSV1: l.msgRSV1, Decoded: d})
+	l.emitRead(Event{Time: now, Type: EventMessage, Dir: DirIn, Opcode: op, Len: len(data), Data: data, Frames: l.msgFrames, RSV1: l.msgRSV1, Decoded: d})
 	if outs := l.cdc.autoReply(d); len(outs) > 0 && l.peer == nil {
+		l.flushRead() // the message before its answer
 		l.sendAuto(outs)
 	}
 	if l.peer != nil && !l.fwdFrames {
+		l.flushRead()
 		c.pair.route(c, l.dir, op, data, now)
 	}
 	return nil
@@ -342,6 +354,7 @@ func (l *link) inflate(p []byte) ([]byte, *wsframe.Violation) {
 // readControl reads and handles one control frame.
 func (l *link) readControl(h wsframe.Header) error {
 	c := l.c
+	l.flushRead() // control frames are rare and may act at once
 	payload, err := l.readPayload(nil, h)
 	if err != nil {
 		return err
@@ -421,6 +434,30 @@ func (l *link) readControl(h wsframe.Header) error {
 	return nil
 }
 
+// emitRead adds one of the reader's events to its batch.
+func (l *link) emitRead(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	l.c.stamp(&ev)
+	l.batch = append(l.batch, ev)
+	l.batchBytes += len(ev.Data)
+	if len(l.batch) >= 256 || l.batchBytes >= 1<<20 {
+		l.flushRead()
+	}
+}
+
+// flushRead hands the reader's batch to the consumer, waiting while the
+// consumer is far behind (backpressure).
+func (l *link) flushRead() {
+	if len(l.batch) == 0 {
+		return
+	}
+	l.c.m.q.pushBatchWait(l.batch)
+	clear(l.batch)
+	l.batch, l.batchBytes = l.batch[:0], 0
+}
+
 // isEnded reports whether we have closed this connection.
 func (l *link) isEnded() bool {
 	l.c.mu.Lock()
@@ -454,6 +491,7 @@ func (l *link) forwardClose(code int, reason string) {
 // code, and fails the connection promptly: nothing after it is reported.
 func (l *link) violate(v *wsframe.Violation) error {
 	c := l.c
+	l.flushRead()
 	c.mu.Lock()
 	code := v.Code
 	if l.closeQueued {

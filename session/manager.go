@@ -372,6 +372,27 @@ func (q *eventQueue) pushWait(ev Event) {
 	q.more.Signal()
 }
 
+// pushBatchWait adds events in order, as many at a time as the marks
+// leave room for, waiting while the queue is full; the consumer is woken
+// once per chunk, not once per event.
+func (q *eventQueue) pushBatchWait(evs []Event) {
+	q.mu.Lock()
+	for len(evs) > 0 {
+		for (len(q.items) >= q.high || q.bytes >= q.highB) && !q.closed {
+			q.space.Wait()
+		}
+		n := 0
+		for n < len(evs) && (n == 0 || (len(q.items) < q.high && q.bytes < q.highB)) {
+			q.bytes += int64(len(evs[n].Data))
+			q.items = append(q.items, evs[n])
+			n++
+		}
+		evs = evs[n:]
+		q.more.Signal()
+	}
+	q.mu.Unlock()
+}
+
 // take swaps out everything queued, waiting for at least one event; it
 // returns nil once the queue is closed and empty.
 func (q *eventQueue) take(spare []Event) []Event {
