@@ -32,6 +32,8 @@ func (l *eventLog) Record(ev *session.Event) {
 	l.mu.Unlock()
 }
 
+func (l *eventLog) RecordLine(ev *session.Event, _ []byte) { l.Record(ev) }
+
 func (l *eventLog) of(conn int) []session.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()

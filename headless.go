@@ -22,6 +22,9 @@ import (
 // recorder receives every event of a run (history's Recorder).
 type recorder interface {
 	Record(ev *session.Event)
+	// RecordLine records ev, already encoded as line (AppendJSONLine),
+	// so that the headless mode encodes each event once.
+	RecordLine(ev *session.Event, line []byte)
 }
 
 // headless runs sockets without the TUI: events out as JSON Lines, commands
@@ -82,13 +85,13 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 			opened[ev.Conn] = true
 		}
 		h.book.see(&ev)
+		buf = history.AppendJSONLine(buf[:0], &ev)
 		if h.rec != nil {
-			h.rec.Record(&ev)
+			h.rec.RecordLine(&ev, buf)
 		}
 		if gone {
 			continue
 		}
-		buf = history.AppendJSONLine(buf[:0], &ev)
 		if _, err := h.out.Write(buf); err != nil {
 			// stdout is gone (a closed pipe): nobody is listening, stop.
 			gone = true

@@ -33,13 +33,14 @@ type RecorderOptions struct {
 	FlushInterval time.Duration
 }
 
-// Buffering limits. Record never waits for the disk: past kickBytes it
-// wakes the writer early; past maxPending (a disk that has stalled) it drops
-// events and the file says how many.
+// Buffering limits. Past kickBytes Record wakes the writer early; past
+// maxPending it waits for the writer (backpressure, so nothing is lost and
+// memory stays bounded). Once a write has failed, events are counted as
+// lost instead and the file says how many, where it can.
 const (
 	defaultFlush = 100 * time.Millisecond
 	kickBytes    = 256 << 10
-	maxPending   = 64 << 20
+	maxPending   = 4 << 20
 )
 
 // active holds the paths of recordings in progress in this process; Prune
@@ -71,6 +72,9 @@ type Recorder struct {
 	lost         int64 // events dropped because the writer fell behind
 	lostReported int64
 	stats        tally
+
+	drained sync.Cond // signalled when the writer has taken the buffer
+	failed  bool      // a write failed: Record no longer waits
 
 	kick    chan struct{}
 	done    chan struct{}
@@ -143,6 +147,7 @@ func NewRecorder(opts RecorderOptions) (*Recorder, error) {
 		buf:  make([]byte, 0, kickBytes*2),
 		kick: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{}),
 	}
+	r.drained.L = &r.mu
 	for _, u := range h.URLs {
 		r.stats.addURL(u)
 	}
@@ -161,29 +166,50 @@ func (r *Recorder) Path() string { return r.path }
 // reuse it) and does not modify it: secrets are redacted in a copy. It never
 // waits for the disk; after Close it does nothing.
 func (r *Recorder) Record(ev *session.Event) {
+	r.RecordLine(ev, nil)
+}
+
+// RecordLine is Record for a caller that has already encoded ev with
+// AppendJSONLine (the headless mode prints the same line): the line is
+// written as it is unless redaction changes the event.
+func (r *Recorder) RecordLine(ev *session.Event, line []byte) {
 	if !r.keep {
-		ev = redactEvent(ev)
+		if red := redactEvent(ev); red != ev {
+			ev, line = red, nil
+		}
 	}
 	r.mu.Lock()
+	for len(r.buf) >= maxPending && !r.closed && !r.failed {
+		r.kickWriter()
+		r.drained.Wait()
+	}
 	if r.closed {
 		r.mu.Unlock()
 		return
 	}
-	if len(r.buf) >= maxPending {
+	if r.failed {
 		r.lost++
 		r.mu.Unlock()
 		return
 	}
-	r.buf = ev.AppendJSON(r.buf)
-	r.buf = append(r.buf, '\n')
+	if line != nil {
+		r.buf = append(r.buf, line...)
+	} else {
+		r.buf = AppendJSONLine(r.buf, ev)
+	}
 	r.stats.add(ev)
 	kick := len(r.buf) >= kickBytes
 	r.mu.Unlock()
 	if kick {
-		select {
-		case r.kick <- struct{}{}:
-		default:
-		}
+		r.kickWriter()
+	}
+}
+
+// kickWriter wakes the writer before its interval.
+func (r *Recorder) kickWriter() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -209,7 +235,11 @@ func (r *Recorder) loop() {
 func (r *Recorder) flush(spare []byte) []byte {
 	r.mu.Lock()
 	out := r.buf
+	if cap(spare) > 2*maxPending {
+		spare = nil // one huge line need not be kept forever
+	}
 	r.buf = spare[:0]
+	r.drained.Broadcast()
 	if r.lost > r.lostReported {
 		// Said in the stream itself, where the gap is.
 		ev := session.Event{Time: time.Now(), Type: session.EventError,
@@ -223,6 +253,10 @@ func (r *Recorder) flush(spare []byte) []byte {
 	if len(out) > 0 && r.werr == nil {
 		if _, err := r.f.Write(out); err != nil {
 			r.werr = fmt.Errorf("failed to write to session file %s: %w", r.path, err)
+			r.mu.Lock()
+			r.failed = true
+			r.drained.Broadcast()
+			r.mu.Unlock()
 		}
 	}
 	return out

@@ -264,7 +264,9 @@ func appendPayload(buf []byte, opcode string, data []byte, always bool) []byte {
 	if !always && data == nil {
 		return buf
 	}
-	if opcode != "binary" && utf8.Valid(data) {
+	// A text message is valid UTF-8 (the reader checks every one it
+	// reports, and appendString escapes anything that is not).
+	if opcode == "text" || (opcode != "binary" && utf8.Valid(data)) {
 		buf = append(buf, `,"text":`...)
 		// A string view of the payload, not a copy: this runs for every
 		// message, and appendString neither keeps nor changes it.
@@ -338,6 +340,23 @@ func appendHeaders(buf []byte, h http.Header) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plain8 reports whether 8 bytes are printable ASCII that JSON needs no
+// escape for: none below 0x20, none of 0x80 and above, no '"', '\\' or DEL
+// (word-at-a-time tests for a byte below or equal to a value).
+func plain8(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	v := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	hasZero := func(x uint64) bool { return (x-ones)&^x&highs != 0 }
+	switch {
+	case v&highs != 0, (v-ones*0x20)&^v&highs != 0:
+		return false
+	case hasZero(v ^ ones*'"'), hasZero(v ^ ones*'\\'), hasZero(v ^ ones*0x7f):
+		return false
+	}
+	return true
+}
+
 // appendString appends s as a JSON string. Control characters are escaped
 // (so a payload can never put a raw escape sequence on a terminal that prints
 // the JSON) and invalid UTF-8 becomes U+FFFD.
@@ -345,6 +364,11 @@ func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain ASCII bytes at a time: most payloads are nothing else.
+		if i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {

@@ -83,3 +83,31 @@ func BenchmarkAppendJSON(b *testing.B) {
 		buf = ev.AppendJSON(buf[:0])
 	}
 }
+
+// TestAppendStringFastPath: the eight-byte path escapes exactly what the
+// byte path does, for every byte value in every position.
+func TestAppendStringFastPath(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		for pos := 0; pos < 8; pos++ {
+			in := []byte("abcdefghijklmnop")
+			in[pos] = byte(b)
+			s := string(in)
+			got := string(appendString(nil, s))
+			// Compare with the same string encoded in pieces shorter than
+			// eight bytes, which never take the fast path.
+			var want []byte
+			want = append(want, '"')
+			for i := 0; i < len(s); i += 4 {
+				piece := appendString(nil, s[i:min(i+4, len(s))])
+				want = append(want, piece[1:len(piece)-1]...)
+			}
+			want = append(want, '"')
+			if b < 0x80 && got != string(want) {
+				t.Fatalf("byte %#x at %d: %s, want %s", b, pos, got, want)
+			}
+			if !json.Valid([]byte(got)) {
+				t.Fatalf("byte %#x at %d: invalid JSON %s", b, pos, got)
+			}
+		}
+	}
+}
