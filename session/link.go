@@ -189,9 +189,21 @@ func (l *link) readLoop() error {
 		if !l.waitUnmuted() {
 			return errStopped
 		}
+		// Wait for the next frame's first byte without taking it: a mute
+		// that lands while we wait leaves the frame unread (the deadline
+		// that interrupts the wait is a timer, so the byte may win).
+		if _, err := l.br.Peek(1); err != nil {
+			if l.interrupted(err) {
+				continue
+			}
+			return err
+		}
+		if l.muted.Load() {
+			continue
+		}
 		h, err := wsframe.ReadHeader(l.br)
 		if err != nil && l.interrupted(err) {
-			continue // muted between frames: wait, then read on
+			continue // muted inside a header: wait, then read on
 		}
 		if err != nil {
 			if errors.Is(err, wsframe.ErrLengthMSB) {
