@@ -130,7 +130,12 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	defer m.wg.Done()
+	handedOff := false // the socket runs on in a goroutine of its own
+	defer func() {
+		if !handedOff {
+			m.wg.Done()
+		}
+	}()
 	l.mu.Lock()
 	full := l.o.MaxConns > 0 && l.live >= l.o.MaxConns
 	if !full {
@@ -141,12 +146,12 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	req := readUpgradeRequest(r)
 	c.mu.Lock()
 	c.running, c.done = true, make(chan struct{})
-	defer func() {
+	ended := func() {
 		c.mu.Lock()
 		c.running = false
 		close(c.done)
 		c.mu.Unlock()
-	}()
+	}
 	c.emit(Event{
 		Type: EventRequest, Method: req.Method, Path: req.Path, Remote: req.Remote,
 		RequestHeaders: req.Header, Offered: req.Subprotocols, OfferedExt: req.Extensions,
@@ -159,31 +164,48 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		c.setState(StateFailed, Event{Status: http.StatusServiceUnavailable, Error: fmt.Sprintf("refused: %d sockets already open (--max-conns)", l.o.MaxConns)})
 		c.mu.Unlock()
+		ended()
 		return
 	}
-	defer func() {
+	done := func() {
 		l.mu.Lock()
 		l.live--
 		l.mu.Unlock()
-	}()
+		ended()
+	}
 	if l.o.relay != nil {
 		l.serveRelay(w, r, c)
+		done()
 		return
 	}
-	c.acceptOnce(w, r, serverConfig{
+	lk := c.acceptOnce(w, r, serverConfig{
 		Subprotocols: l.o.Subprotocols, Compress: l.o.Compress, Reject: l.o.Reject, HandshakeDelay: l.o.HandshakeDelay,
 	}, l.o.OnOpen)
+	if lk == nil {
+		done()
+		return
+	}
+	// The connection is ours now: run it in a goroutine of its own and let
+	// net/http's handler (its buffers, request and contexts) go.
+	handedOff = true
+	go func() {
+		defer m.wg.Done()
+		defer done()
+		lk.serve()
+	}()
 }
 
-// acceptOnce answers the upgrade and serves the connection until it ends:
-// the server side of connectOnce.
-func (c *Conn) acceptOnce(w http.ResponseWriter, r *http.Request, sc serverConfig, onOpen []Command) {
-	c.acceptOnceThen(w, r, sc, onOpen, nil)
+// acceptOnce answers the upgrade and returns the open connection for the
+// caller to serve, or nil when it did not open: the server side of
+// connectOnce.
+func (c *Conn) acceptOnce(w http.ResponseWriter, r *http.Request, sc serverConfig, onOpen []Command) *link {
+	return c.acceptOnceThen(w, r, sc, onOpen, nil)
 }
 
 // acceptOnceThen is acceptOnce; opened, if set, runs once the socket is
-// open and before anything is read (a relay joins its legs there).
-func (c *Conn) acceptOnceThen(w http.ResponseWriter, r *http.Request, sc serverConfig, onOpen []Command, opened func(*link)) {
+// open and before anything is read (a relay joins its legs there). It
+// returns the open connection for the caller to serve, or nil.
+func (c *Conn) acceptOnceThen(w http.ResponseWriter, r *http.Request, sc serverConfig, onOpen []Command, opened func(*link)) *link {
 	ctx, cancel := context.WithCancel(c.m.ctx)
 	defer cancel()
 	c.mu.Lock()
@@ -217,7 +239,7 @@ func (c *Conn) acceptOnceThen(w http.ResponseWriter, r *http.Request, sc serverC
 		c.setState(StateFailed, ev)
 		c.dropQueue("socket " + ev.Error)
 		c.mu.Unlock()
-		return
+		return nil
 	}
 	l := newLink(c, hr)
 	c.cur = l
@@ -235,5 +257,5 @@ func (c *Conn) acceptOnceThen(w http.ResponseWriter, r *http.Request, sc serverC
 	}
 	c.closeDrained()
 	c.mu.Unlock()
-	l.serve()
+	return l
 }

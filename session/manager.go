@@ -11,7 +11,9 @@ import (
 
 // ManagerOptions configure a Manager; the zero value means defaults.
 type ManagerOptions struct {
-	// EventBuffer is the capacity of the Events channel. Defaults to 4096.
+	// EventBuffer is the capacity of the Events channel; payload bytes are
+	// counted against HighWaterBytes until the consumer takes an event.
+	// Defaults to 16.
 	EventBuffer int
 
 	// HighWater is how many undelivered events make the readers wait for
@@ -49,7 +51,7 @@ type Manager struct {
 // NewManager starts a Manager; call Shutdown to end it.
 func NewManager(opts ManagerOptions) *Manager {
 	if opts.EventBuffer <= 0 {
-		opts.EventBuffer = 64
+		opts.EventBuffer = 16
 	}
 	if opts.HighWaterBytes <= 0 {
 		opts.HighWaterBytes = 8 << 20
@@ -325,10 +327,19 @@ func (m *Manager) forward() {
 		if batch == nil {
 			return
 		}
+		// Bytes are counted until the consumer has them (or the small
+		// channel does), so the marks bound what is held in memory.
+		var held int64
 		for i := range batch {
+			n := int64(len(batch[i].Data))
 			m.out <- batch[i]
 			batch[i] = Event{}
+			if held += n; held >= 256<<10 {
+				m.q.release(held)
+				held = 0
+			}
 		}
+		m.q.release(held)
 	}
 }
 
@@ -406,9 +417,19 @@ func (q *eventQueue) take(spare []Event) []Event {
 	}
 	items := q.items
 	q.items = spare
-	q.bytes = 0
 	q.space.Broadcast()
 	return items
+}
+
+// release counts down the bytes of events the consumer has taken.
+func (q *eventQueue) release(n int64) {
+	if n == 0 {
+		return
+	}
+	q.mu.Lock()
+	q.bytes -= n
+	q.mu.Unlock()
+	q.space.Broadcast()
 }
 
 func (q *eventQueue) close() {

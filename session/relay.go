@@ -225,11 +225,14 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 		<-started
 		upLink.serve()
 	}()
-	app.acceptOnceThen(w, r, sc, nil, func(appLink *link) {
+	appLink := app.acceptOnceThen(w, r, sc, nil, func(appLink *link) {
 		appLink.peer, upLink.peer = upLink, appLink
 		appLink.dir, upLink.dir = DirUp, DirDown
 		close(started)
 	})
+	if appLink != nil {
+		appLink.serve()
+	}
 	select {
 	case <-started:
 	default:
