@@ -81,8 +81,8 @@ type link struct {
 	// been parsed: one hand-off to the consumer per read, not per event.
 	batch      []Event
 	batchBytes int
-	fr        io.ReadCloser
-	dict      []byte
+	fr         io.ReadCloser
+	dict       []byte
 }
 
 type closeInfo struct {
