@@ -29,29 +29,30 @@ var defaultConnFlags = connFlags{
 // command line and the "URL [flags]" typed into the TUI's new-connection
 // prompt, so both accept exactly the same words.
 type connFlags struct {
-	headers        []string
-	subprotocols   []string
-	origin         string
-	auth           string
-	insecure       bool
-	ca, cert, key  string
-	proxy          string
-	compress       bool
-	connectTimeout time.Duration
-	closeTimeout   time.Duration
-	pingInterval   time.Duration
-	pingTimeout    time.Duration
-	pingClose      bool
-	reconnect      bool
-	reconnectMax   int
-	maxMessage     int64
-	queueLimit     int
-	wire           bool
-	codec          string
-	noAutoPong     bool
-	protoDesc      string
-	protoType      string
-	decoder        string
+	headers         []string
+	subprotocols    []string
+	origin          string
+	auth            string
+	insecure        bool
+	ca, cert, key   string
+	proxy           string
+	compress        bool
+	connectTimeout  time.Duration
+	closeTimeout    time.Duration
+	pingInterval    time.Duration
+	pingTimeout     time.Duration
+	pingClose       bool
+	reconnect       bool
+	reconnectMax    int
+	followRedirects bool
+	maxMessage      int64
+	queueLimit      int
+	wire            bool
+	codec           string
+	noAutoPong      bool
+	protoDesc       string
+	protoType       string
+	decoder         string
 }
 
 // register adds the flags to fs, with the values of def as their defaults
@@ -71,14 +72,15 @@ func (f *connFlags) register(fs *pflag.FlagSet, def connFlags) {
 	fs.StringVar(&f.proxy, "proxy", def.proxy, "HTTP proxy URL (default: HTTP_PROXY/HTTPS_PROXY/NO_PROXY)")
 	fs.BoolVar(&f.compress, "compress", def.compress, "offer permessage-deflate compression")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", def.connectTimeout, "give up a dial/upgrade after this long")
-	fs.DurationVar(&f.closeTimeout, "close-timeout", def.closeTimeout, "drop TCP when the peer has not answered our close frame by then (at most 5s)")
+	fs.DurationVar(&f.closeTimeout, "close-timeout", def.closeTimeout, "drop TCP when the peer has not answered our close frame by then")
 	fs.DurationVar(&f.pingInterval, "ping-interval", def.pingInterval, "send a keepalive ping this often (0: off)")
 	fs.DurationVar(&f.pingTimeout, "ping-timeout", def.pingTimeout, "report a ping without pong after this long (default: the ping interval, or 10s)")
 	fs.BoolVar(&f.pingClose, "ping-timeout-close", def.pingClose, "drop the connection when a keepalive ping times out")
 	fs.BoolVar(&f.reconnect, "reconnect", def.reconnect, "reconnect with exponential backoff (0.5s to 30s, full jitter) unless closed by you")
 	fs.IntVar(&f.reconnectMax, "reconnect-max", def.reconnectMax, "give up after this many reconnect attempts in a row (0: never)")
 	fs.Int64Var(&f.maxMessage, "max-message", def.maxMessage, "largest incoming message in bytes; larger closes with 1009")
-	fs.IntVar(&f.queueLimit, "queue-limit", def.queueLimit, "most messages waiting to be written per socket; more are dropped")
+	fs.IntVar(&f.queueLimit, "queue-limit", def.queueLimit, "most messages held while a socket is not open; more are dropped (stdin waits for an open socket instead)")
+	fs.BoolVar(&f.followRedirects, "follow-redirects", def.followRedirects, "follow up to 5 HTTP redirects of the upgrade, each reported (browsers do not)")
 	fs.BoolVar(&f.wire, "wire", def.wire, "report every data frame (fin, rsv1, length), not only control frames")
 	fs.StringVar(&f.codec, "codec", def.codec, "decode messages as this protocol ("+strings.Join(codec.Names(), ", ")+"); default: detected from the subprotocol and URL")
 	fs.BoolVar(&f.noAutoPong, "no-auto-pong", def.noAutoPong, "do not answer Engine.IO (Socket.IO) pings on your behalf")
@@ -255,7 +257,7 @@ func (f *connFlags) options(url string) (session.Options, error) {
 		Compress: f.compress, ConnectTimeout: f.connectTimeout, CloseTimeout: f.closeTimeout,
 		PingInterval: f.pingInterval, PingTimeout: f.pingTimeout, PingTimeoutClose: f.pingClose,
 		Reconnect: f.reconnect, ReconnectMax: f.reconnectMax, MaxMessage: f.maxMessage,
-		QueueLimit: f.queueLimit, Wire: f.wire,
+		QueueLimit: f.queueLimit, Wire: f.wire, FollowRedirects: f.followRedirects,
 	}, nil
 }
 
