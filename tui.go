@@ -117,7 +117,9 @@ func (c *cli) runTUI(book *connBook, rec recorder, title, origin, hint string, r
 // never wait for a UI that has gone. done is closed when the stream has
 // ended.
 func teeEvents(in <-chan session.Event, see func(*session.Event), rec recorder) (out <-chan session.Event, stop func(), done <-chan struct{}) {
-	ch := make(chan session.Event, 4096)
+	// Small: the engine's queue bounds what waits by bytes, and every
+	// event held here is outside that bound.
+	ch := make(chan session.Event, 64)
 	quit := make(chan struct{})
 	fin := make(chan struct{})
 	go func() {
