@@ -167,8 +167,19 @@ func (c *cli) startDemo() (*demo, error) {
 			}(conns[i], p.closeAfter)
 		}
 	}
+	// Beside the dialed sockets, a listener with the lab's misbehaving
+	// clients pointed at it: the server role, and client-side bugs.
+	greet, _ := session.ParseCommand("hello from wsinspect listen")
+	l, err := m.Listen(session.ListenOptions{Addr: "127.0.0.1:0", OnOpen: []session.Command{greet}})
+	ctx, cancel := context.WithCancel(context.Background())
+	waitClients := func() {}
+	if err == nil {
+		waitClients = lab.RunClients(ctx, l.URL(), 700*time.Millisecond)
+	}
 	return &demo{lab: s, m: m, book: book, rec: rec, stop: func() {
 		close(quit)
+		cancel()
+		waitClients()
 		timers.Wait()
 		s.Close()
 		closeRec()

@@ -135,7 +135,27 @@ func TestDemoEndToEnd(t *testing.T) {
 	if len(log.of(8)) == 0 || last(8, session.EventEOF).Type != session.EventEOF {
 		t.Error("#8 has no eof event")
 	}
-	for _, want := range []string{"12 sockets", "4001 private", "1006 abnormal", "failed"} {
+	// The listener's clients: a polite one, one that sends while
+	// CONNECTING, one that half-closes, one that does not mask.
+	if ev := last(13, session.EventState); !ev.Clean || ev.Code != 1000 || ev.Role != session.RoleServer {
+		t.Errorf("#13 polite: %s", ev.AppendJSON(nil))
+	}
+	if ev := last(14, session.EventMessage); ev.Dir != session.DirIn || string(ev.Data) != "sent while CONNECTING" {
+		found := false
+		for _, e := range log.of(14) {
+			found = found || (e.Type == session.EventMessage && string(e.Data) == "sent while CONNECTING")
+		}
+		if !found {
+			t.Error("#14 early: the message sent before the 101 was not reported")
+		}
+	}
+	if last(15, session.EventEOF).Type != session.EventEOF {
+		t.Error("#15 half-close has no eof event")
+	}
+	if ev := last(16, session.EventViolation); ev.Rule != "unmasked-client-frame" || ev.Code != 1002 {
+		t.Errorf("#16 unmasked: %s", ev.AppendJSON(nil))
+	}
+	for _, want := range []string{"16 sockets", "4001 private", "1006 abnormal", "failed"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("the final screen lacks %q:\n%s", want, screen)
 		}

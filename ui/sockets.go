@@ -144,6 +144,9 @@ func (s *sockets) evicted(id int) uint64 {
 func (s *sockets) sameHost() bool {
 	host := ""
 	for _, id := range s.order {
+		if s.byID[id].role == session.RoleServer {
+			continue // an accepted socket shows its request path anyway
+		}
 		h := s.byID[id].host
 		if host != "" && h != host {
 			return false
