@@ -42,6 +42,7 @@ const (
 	CmdThrottle                     // relay: /throttle up|down|both RATE
 	CmdDrop                         // relay: /drop up|down|both N
 	CmdInject                       // relay: /up TEXT, /down TEXT
+	CmdExpect                       // /expect …: wait for an event (scripts)
 )
 
 // String names the command as the user types it.
@@ -91,6 +92,8 @@ func (k CommandKind) String() string {
 		return "drop"
 	case CmdInject:
 		return "inject"
+	case CmdExpect:
+		return "expect"
 	}
 	return "unknown"
 }
@@ -119,6 +122,9 @@ type Command struct {
 	Edit    bool   // CmdRelease: Data replaces the payload
 	N       int    // CmdDrop
 	Rate    int64  // CmdThrottle: bytes per second; 0 = off
+
+	// Expect is the expectation of CmdExpect.
+	Expect *Expectation
 }
 
 // FrameSpec is a crafted frame: any header bits, any payload. Masked nil
@@ -132,7 +138,7 @@ type FrameSpec struct {
 }
 
 // CommandNames lists the slash commands, for help text and completion.
-var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit", "/fin", "/mute", "/unmute", "/frame", "/raw", "/fragment", "/hold", "/release", "/edit", "/discard", "/delay", "/throttle", "/drop", "/up", "/down"}
+var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit", "/fin", "/mute", "/unmute", "/frame", "/raw", "/fragment", "/hold", "/release", "/edit", "/discard", "/delay", "/throttle", "/drop", "/up", "/down", "/expect"}
 
 // maxControlPayload is the largest control frame payload RFC 6455 allows.
 const maxControlPayload = 125
@@ -260,6 +266,8 @@ func parseSlash(line string) (Command, error) {
 		return parseFrame(arg)
 	case "/hold", "/release", "/edit", "/discard", "/delay", "/throttle", "/drop", "/up", "/down":
 		return parseRelay(name, arg, trimmed)
+	case "/expect":
+		return parseExpect(arg)
 	case "/connect":
 		// "/connect URL [flags]": the URL is checked here, the flags by
 		// whoever opens the socket (they are the command line's flags).
