@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -27,6 +28,7 @@ type cli struct {
 	json        bool
 	stay        bool
 	execute     []string
+	expectTO    time.Duration
 	noHistory   bool
 	keepSecrets bool
 	historyKeep int
@@ -92,7 +94,9 @@ With a terminal on stdout it opens the TUI; with --json, or when stdout is not a
 terminal, it prints every event as JSON Lines and reads commands from stdin:
 a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 /close [CODE [REASON]], /abort, /wait DURATION, /to N|all, /connect URL,
-/reconnect, /quit. "//x" sends the text "/x".`,
+/reconnect, /quit. "//x" sends the text "/x". /expect waits for an event
+(message, no message, close, state, ping, pong, decoded); the first that
+fails ends the run with status 1.`,
 		Example: `  wsinspect demo                                  # the TUI on the built-in lab server
   wsinspect ws://127.0.0.1:8765/chat -s chat      # one socket, subprotocol chat
   echo '{"op":"sub"}' | wsinspect --json ws://127.0.0.1:8765/echo`,
@@ -106,6 +110,7 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
 	f.BoolVar(&c.stay, "stay", false, "headless: at the end of stdin keep running until every socket has ended")
 	f.StringArrayVarP(&c.execute, "execute", "x", nil, "headless: run this command line first (repeatable)")
+	f.DurationVar(&c.expectTO, "expect-timeout", defaultExpectTimeout, "headless: how long an /expect waits unless it says \"within D\"")
 	c.tuiFlags(f)
 	c.historyFlags(root)
 	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd(), c.listenCmd())
@@ -183,7 +188,7 @@ func (c *cli) runHeadless(m *session.Manager, rec recorder) error {
 	if len(c.execute) > 0 {
 		in = io.MultiReader(strings.NewReader(strings.Join(c.execute, "\n")+"\n"), in)
 	}
-	h := &headless{m: m, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout)}
+	h := &headless{m: m, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout), expectTimeout: c.expectTO}
 	if code := h.run(in, notifySignals()); code != 0 {
 		return exitCode(code)
 	}
