@@ -91,7 +91,7 @@ func (r Result) Report() string {
 	}
 	switch {
 	case r.Seen == 0:
-		b.WriteString("; nothing relevant arrived")
+		b.WriteString("; nothing arrived since the previous expectation")
 	default:
 		fmt.Fprintf(&b, "; got ")
 		if r.Seen > len(r.Got) {
