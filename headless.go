@@ -70,7 +70,7 @@ type headless struct {
 
 // defaultExpectTimeout is how long an /expect waits unless --expect-timeout
 // or its own "within D" says otherwise.
-const defaultExpectTimeout = 5 * time.Second
+const defaultExpectTimeout = script.DefaultTimeout
 
 // maxInputLine bounds one stdin line; a longer one is reported and skipped.
 const maxInputLine = 16 << 20

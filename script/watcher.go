@@ -15,6 +15,10 @@ import (
 	"github.com/wsinspect/wsinspect/session"
 )
 
+// DefaultTimeout is how long an expectation waits unless the run or the
+// line ("within D") says otherwise.
+const DefaultTimeout = 5 * time.Second
+
 // Bounds of what a socket keeps while no expectation waits on it: a script
 // that sends, then expects, finds the reply here even when it came first.
 // Older events are let go, and a later report says so.
