@@ -83,8 +83,9 @@ func ReadHAR(r io.Reader) ([]session.Event, error) {
 	return events, nil
 }
 
-// harTime converts a HAR message time (Unix seconds) to a time.
+// harTime converts a HAR message time (Unix seconds, a float) to a time,
+// to the microsecond: a float64 of today's seconds holds no more.
 func harTime(sec float64) time.Time {
 	whole, frac := math.Modf(sec)
-	return time.Unix(int64(whole), int64(frac*1e9)).UTC()
+	return time.Unix(int64(whole), int64(math.Round(frac*1e6))*1000).UTC()
 }
