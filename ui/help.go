@@ -29,7 +29,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 	k := &m.c.keys
 	return [][]key.Binding{
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Open, k.Back},
-		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Timeline, k.AllSocks},
+		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Timeline, k.AllSocks, k.Script},
 		{k.Filter, k.Follow, k.Wire, k.Copy, k.Help, k.Quit, k.ForceQuit},
 		{k.Compose, k.Send, k.Newline, k.RecallOld, k.RecallNew, k.Save, k.Saved, k.Delete},
 	}
@@ -48,6 +48,7 @@ func (m *Model) helpOverlay(width int) string {
 		"/text T  /binary HEX  /json J   send (JSON is checked first)",
 		"/ping [T]  /close [CODE [REASON]]  /abort  /reconnect",
 		"/to N|all   choose the target   /connect URL   /quit",
+		"/expect …   checks, in scripts (wsinspect test); e saves a socket as one",
 		"",
 		st.Overlay.Title.Render("Log filter ( / )"),
 		"word (lower case ignores case) · re:REGEX · kind:ping,pong word",

@@ -64,6 +64,11 @@ type Options struct {
 	QuitTimeout time.Duration
 	// BatchSize caps how many waiting events enter one Update. Defaults to 4096.
 	BatchSize int
+	// SaveScript writes one socket's events (its states, handshake and
+	// data messages, as far as the log still holds them) as a .ws script
+	// and says where. The UI calls it from a command, never from Update.
+	// Nil turns the key off.
+	SaveScript func(conn int, events []session.Event) (path string, err error)
 	// URLHint is the example shown in an empty new-connection prompt, e.g.
 	// the lab's echo URL in the demo. Defaults to "ws://host:port/path".
 	URLHint string
@@ -116,4 +121,5 @@ type common struct {
 	clock    func() time.Time
 	readOnly bool
 	urlHint  string // the new-connection prompt's example URL
+	save     func(conn int, events []session.Event) (string, error)
 }
