@@ -36,6 +36,10 @@ type Watcher struct {
 	mu      sync.Mutex
 	streams map[int]*stream
 	anyConn chan struct{} // closed at the first event of any socket
+	// last is the stream of the last event fed: a flood on one socket
+	// skips the map.
+	last     *stream
+	lastConn int
 }
 
 // NewWatcher returns a Watcher with nothing seen yet.
@@ -53,16 +57,37 @@ type stream struct {
 
 // waiter is the expectation waiting on a socket.
 type waiter struct {
-	e      *session.Expectation
-	match  *session.Event // the event that met it (or, for no message, broke it)
-	recent []session.Event
-	seen   int // relevant events looked at
+	e     *session.Expectation
+	match *session.Event // the event that met it (or, for no message, broke it)
+	// recent are the last relevant events that did not meet it, in a ring
+	// (seen counts them all): a failure names them.
+	recent [maxRecent]brief
+	seen   int
 	done   chan struct{}
 	poke   chan struct{} // the socket ended
 }
 
 // maxRecent is how many of the events that arrived instead a failure names.
 const maxRecent = 4
+
+// brief is what a report says of an event, a quarter of its size: every
+// event a waiter passes over is kept this way until the next one.
+type brief struct {
+	typ       session.EventType
+	to        session.State
+	dir       string
+	opcode    string
+	data      []byte
+	code      int
+	reason    string
+	initiator string
+	err       string
+}
+
+func (b *brief) event() session.Event {
+	return session.Event{Type: b.typ, To: b.to, Dir: b.dir, Opcode: b.opcode, Data: b.data, Len: len(b.data),
+		Code: b.code, Reason: b.reason, Initiator: b.initiator, Error: b.err}
+}
 
 // observe looks at one event; it reports whether the expectation's event
 // has come.
@@ -73,14 +98,21 @@ func (w *waiter) observe(ev *session.Event) bool {
 		return true
 	}
 	if w.e.Relevant(ev) {
+		w.recent[w.seen%maxRecent] = brief{typ: ev.Type, to: ev.To, dir: ev.Dir, opcode: ev.Opcode, data: ev.Data,
+			code: ev.Code, reason: ev.Reason, initiator: ev.Initiator, err: ev.Error}
 		w.seen++
-		if len(w.recent) == maxRecent {
-			copy(w.recent, w.recent[1:])
-			w.recent = w.recent[:maxRecent-1]
-		}
-		w.recent = append(w.recent, *ev)
 	}
 	return false
+}
+
+// got lists the events kept in recent, oldest first.
+func (w *waiter) got() []session.Event {
+	n := min(w.seen, maxRecent)
+	out := make([]session.Event, 0, n)
+	for i := w.seen - n; i < w.seen; i++ {
+		out = append(out, w.recent[i%maxRecent].event())
+	}
+	return out
 }
 
 // Feed gives the Watcher the next event of the stream. Events of no socket
@@ -90,13 +122,17 @@ func (wt *Watcher) Feed(ev *session.Event) {
 		return
 	}
 	wt.mu.Lock()
-	s := wt.streams[ev.Conn]
-	if s == nil {
-		if len(wt.streams) == 0 {
-			close(wt.anyConn)
+	s := wt.last
+	if wt.lastConn != ev.Conn || s == nil {
+		s = wt.streams[ev.Conn]
+		if s == nil {
+			if len(wt.streams) == 0 {
+				close(wt.anyConn)
+			}
+			s = &stream{}
+			wt.streams[ev.Conn] = s
 		}
-		s = &stream{}
-		wt.streams[ev.Conn] = s
+		wt.last, wt.lastConn = s, ev.Conn
 	}
 	if ev.Type == session.EventState {
 		s.ended = ev.To.Final()
@@ -203,7 +239,7 @@ func (wt *Watcher) Expect(ctx context.Context, conn int, e *session.Expectation,
 			s.w = nil
 		}
 		wt.mu.Unlock()
-		res.Match, res.Got, res.Seen = w.match, w.recent, w.seen
+		res.Match, res.Got, res.Seen = w.match, w.got(), w.seen
 		res.Elapsed = time.Since(start)
 		if e.Kind == session.ExpectNoMessage {
 			// A match breaks "no message"; the end of the window or of
@@ -286,7 +322,7 @@ type ring struct {
 // push adds ev; it reports whether an older event was let go.
 func (r *ring) push(ev *session.Event) (lost bool) {
 	for r.n > 0 && (r.n >= backlogEvents || r.bytes+len(ev.Data) > backlogBytes) {
-		r.pop()
+		r.drop()
 		lost = true
 	}
 	if r.n == len(r.buf) {
@@ -296,6 +332,13 @@ func (r *ring) push(ev *session.Event) (lost bool) {
 	r.n++
 	r.bytes += len(ev.Data)
 	return lost
+}
+
+// drop lets the oldest event go; push overwrites its place.
+func (r *ring) drop() {
+	r.bytes -= len(r.buf[r.head].Data)
+	r.head = (r.head + 1) % len(r.buf)
+	r.n--
 }
 
 // pop takes the oldest event.
