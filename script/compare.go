@@ -53,6 +53,9 @@ type DiffItem struct {
 	What     string // what differs
 	Recorded *Step
 	Replayed *Step
+	// Was and Now are, when two JSON payloads differ below their root,
+	// the values at the first differing path, as JSON.
+	Was, Now string
 }
 
 // Same reports whether the replay reproduced the recording.
@@ -86,8 +89,8 @@ func Compare(rec *Recording, got *Replayed, ignore []IgnorePath) *Diff {
 			item.What, item.Replayed = "not in the recording", &got.Received[i]
 		default:
 			w, g := &want[i], &got.Received[i]
-			if what := differs(w, g, ignore); what != "" {
-				item.What, item.Recorded, item.Replayed = what, w, g
+			if what, was, now := differs(w, g, ignore); what != "" {
+				item.What, item.Recorded, item.Replayed, item.Was, item.Now = what, w, g, was, now
 			} else {
 				d.Equal++
 				continue
@@ -120,35 +123,45 @@ func closeText(c *CloseInfo) string {
 }
 
 // differs says how a replayed message differs from the recorded one, or
-// "" when they are the same.
-func differs(w, g *Step, ignore []IgnorePath) string {
+// "" when they are the same; for JSON payloads that differ below their
+// root it also gives the two values at the first differing path.
+func differs(w, g *Step, ignore []IgnorePath) (what, was, now string) {
 	if w.Opcode != g.Opcode {
-		return fmt.Sprintf("kind differs: recorded %s, replayed %s", w.Opcode, g.Opcode)
+		return fmt.Sprintf("kind differs: recorded %s, replayed %s", w.Opcode, g.Opcode), "", ""
 	}
 	if bytes.Equal(w.Data, g.Data) {
-		return ""
+		return "", "", ""
 	}
 	var a, b any
 	if json.Unmarshal(w.Data, &a) != nil || json.Unmarshal(g.Data, &b) != nil {
-		return "payload differs"
-	}
-	if len(ignore) == 0 {
-		return "payload differs" + at(firstDiff(a, b, ""))
+		return "payload differs", "", ""
 	}
 	for _, p := range ignore {
 		a, b = without(a, p.Path), without(b, p.Path)
 	}
 	if reflect.DeepEqual(a, b) {
-		return ""
+		return "", "", ""
 	}
-	return "payload differs" + at(firstDiff(a, b, ""))
+	path, x, y := firstDiff(a, b, "")
+	if path == "." {
+		return "payload differs", "", ""
+	}
+	return "payload differs at " + path, jsonText(x), jsonText(y)
 }
 
-func at(path string) string {
-	if path == "" {
-		return ""
+// jsonText writes a decoded JSON value back, for a report.
+func jsonText(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return "?"
 	}
-	return " at " + path
+	s := strings.TrimSpace(b.String())
+	if len(s) > previewLen {
+		s = s[:previewLen] + "…"
+	}
+	return s
 }
 
 // without returns v with the value at path left out (an array element
@@ -182,13 +195,13 @@ func without(v any, path []session.PathStep) any {
 }
 
 // firstDiff finds the path of the first difference between two JSON
-// values, for the report.
-func firstDiff(a, b any, path string) string {
+// values and the values there, for the report.
+func firstDiff(a, b any, path string) (string, any, any) {
 	switch x := a.(type) {
 	case map[string]any:
 		y, ok := b.(map[string]any)
 		if !ok {
-			return orRoot(path)
+			return orRoot(path), a, b
 		}
 		keys := make([]string, 0, len(x)+len(y))
 		for k := range x {
@@ -205,23 +218,23 @@ func firstDiff(a, b any, path string) string {
 				return firstDiff(x[k], y[k], path+"."+keyText(k))
 			}
 		}
-		return ""
+		return "", nil, nil
 	case []any:
 		y, ok := b.([]any)
 		if !ok || len(x) != len(y) {
-			return orRoot(path)
+			return orRoot(path), a, b
 		}
 		for i := range x {
 			if !reflect.DeepEqual(x[i], y[i]) {
 				return firstDiff(x[i], y[i], fmt.Sprintf("%s[%d]", path, i))
 			}
 		}
-		return ""
+		return "", nil, nil
 	}
 	if reflect.DeepEqual(a, b) {
-		return ""
+		return "", nil, nil
 	}
-	return orRoot(path)
+	return orRoot(path), a, b
 }
 
 func orRoot(path string) string {
@@ -257,6 +270,11 @@ func (d *Diff) Print(w io.Writer, rec *Recording, got *Replayed, timing string) 
 			continue
 		default:
 			fmt.Fprintf(w, "  %s\n", it.What)
+		}
+		if it.Was != "" || it.Now != "" {
+			// The values where they differ say more than the payloads.
+			fmt.Fprintf(w, "    - %s\n    + %s\n", it.Was, it.Now)
+			continue
 		}
 		if it.Recorded != nil {
 			fmt.Fprintf(w, "    - %s\n", Payload(it.Recorded.Opcode, it.Recorded.Data))
