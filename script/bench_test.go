@@ -3,9 +3,14 @@ package script
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +29,76 @@ import (
 // ratios measured side by side mean anything).
 
 const benchFlood = 200000
+
+// labChild serves the flood from a child process, so that the CPU this
+// process uses is the client's alone: its CPU per message with and without
+// the matcher is the cost that holds whatever else runs on the machine.
+var labChild = flag.Bool("expect-lab-child", false, "BenchmarkExpectIngest: serve the flood from a child process and report client CPU per message")
+
+const labChildEnv = "WSINSPECT_SCRIPT_LAB_CHILD"
+
+// TestLabProcess is the child process of -expect-lab-child.
+func TestLabProcess(t *testing.T) {
+	if os.Getenv(labChildEnv) != "1" {
+		t.Skip("helper process for BenchmarkExpectIngest -expect-lab-child")
+	}
+	s, err := lab.Start(lab.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("ADDR %s\n", s.Addr())
+	io.Copy(io.Discard, os.Stdin)
+	s.Close()
+}
+
+// floodAddr starts the lab, in this process or a child, and returns its
+// address.
+func floodAddr(b *testing.B) string {
+	if !*labChild {
+		s, err := lab.Start(lab.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s.Addr()
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLabProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), labChildEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if addr, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
+			go io.Copy(io.Discard, stdout)
+			return addr
+		}
+	}
+	b.Fatalf("lab process did not start: %v", sc.Err())
+	return ""
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // ingestReader consumes a flood the way the headless mode does: every
 // event printed as JSON into a buffered writer.
@@ -98,34 +173,45 @@ func (r ingestReader) read(tb testing.TB, url string) int {
 // BenchmarkExpectIngest reports each reader's median rate over the rounds
 // and the median per-round ratios expect/plain (the target: at least
 // 0.90) and watcher/plain (a headless run whose script has no /expect).
+// With -expect-lab-child it also reports the client's CPU per message and
+// the same ratios in CPU terms (plain CPU / expect CPU): the throughput
+// ratio of a client that has the CPU to itself.
 func BenchmarkExpectIngest(b *testing.B) {
-	s, err := lab.Start(lab.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	url := s.URL(fmt.Sprintf("/flood?n=%d&size=40", benchFlood))
+	url := fmt.Sprintf("ws://%s/flood?n=%d&size=40", floodAddr(b), benchFlood)
 	rates := make([][]float64, len(ingestReaders))
-	var expectPlain, watchPlain []float64
+	cpus := make([][]float64, len(ingestReaders))
+	var expectPlain, watchPlain, expectPlainCPU, watchPlainCPU []float64
 	for i := 0; i < b.N; i++ {
 		r := make([]float64, len(ingestReaders))
+		c := make([]float64, len(ingestReaders))
 		for j := range ingestReaders {
 			k := (i + j) % len(ingestReaders)
-			start := time.Now()
+			start, cpu := time.Now(), cpuTime()
 			if got := ingestReaders[k].read(b, url); got != benchFlood {
 				b.Fatalf("%s received %d of %d", ingestReaders[k].name, got, benchFlood)
 			}
 			r[k] = benchFlood / time.Since(start).Seconds()
+			c[k] = float64((cpuTime() - cpu).Nanoseconds()) / benchFlood
 			rates[k] = append(rates[k], r[k])
+			cpus[k] = append(cpus[k], c[k])
 		}
 		watchPlain = append(watchPlain, r[1]/r[0])
 		expectPlain = append(expectPlain, r[2]/r[0])
+		watchPlainCPU = append(watchPlainCPU, c[0]/c[1])
+		expectPlainCPU = append(expectPlainCPU, c[0]/c[2])
 	}
 	for k, rd := range ingestReaders {
 		b.ReportMetric(median(rates[k]), rd.name+"-msgs/s")
 	}
 	b.ReportMetric(median(watchPlain), "watcher/plain")
 	b.ReportMetric(median(expectPlain), "expect/plain")
+	if *labChild {
+		for k, rd := range ingestReaders {
+			b.ReportMetric(median(cpus[k]), rd.name+"-cpu-ns/msg")
+		}
+		b.ReportMetric(median(watchPlainCPU), "watcher/plain-cpu")
+		b.ReportMetric(median(expectPlainCPU), "expect/plain-cpu")
+	}
 }
 
 // median of xs (which it sorts).
