@@ -46,6 +46,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./internal/wsframe
 	$(GO) test -run '^$$' -fuzz '^FuzzUTF8Pieces$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./internal/wsframe
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./session
+	$(GO) test -run '^$$' -fuzz '^FuzzParseExpect$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./session
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./history
 	$(GO) test -run '^$$' -fuzz '^FuzzFastMessage$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./history
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./codec

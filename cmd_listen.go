@@ -96,6 +96,7 @@ Ctrl-C or /quit: the end of stdin does not stop it, since clients come later.`,
 	f.IntVar(&lf.queueLimit, "queue-limit", session.DefaultQueueLimit, "most messages waiting to be written per socket; more are dropped")
 	f.BoolVar(&lf.wire, "wire", false, "report every data frame (fin, rsv1, length), not only control frames")
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
+	f.DurationVar(&c.expectTO, "expect-timeout", defaultExpectTimeout, "headless: how long an /expect waits unless it says \"within D\"")
 	c.tuiFlags(cmd)
 	return cmd
 }
@@ -138,7 +139,7 @@ func (c *cli) runListen(arg string, lf listenFlags) error {
 	}
 	if !tui {
 		fmt.Fprintf(c.stderr, "listening on %s\n", l.URL())
-		h := &headless{m: m, book: newConnBook(m), stay: true, rec: rec, out: newOutput(c.stdout), listener: l}
+		h := &headless{m: m, book: newConnBook(m), stay: true, rec: rec, out: newOutput(c.stdout), listener: l, expectTimeout: c.expectTO}
 		if code := h.run(c.stdin, notifySignals()); code != 0 {
 			return exitCode(code)
 		}

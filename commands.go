@@ -19,6 +19,7 @@ import (
 
 	"github.com/wsinspect/wsinspect/history"
 	"github.com/wsinspect/wsinspect/lab"
+	"github.com/wsinspect/wsinspect/script"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -274,20 +275,31 @@ func completeSessions(_ *cobra.Command, args []string, toComplete string) ([]str
 }
 
 // exportFormats are the values of export --format.
-var exportFormats = []string{"har", "jsonl"}
+var exportFormats = []string{"har", "jsonl", "script"}
 
 // exportCmd writes a recorded session as HAR or JSON Lines.
 func (c *cli) exportCmd() *cobra.Command {
 	var format, output string
+	var conn int
 	cmd := &cobra.Command{
-		Use:               "export [ID|FILE]",
-		Short:             "Export a recorded session as HAR 1.2 (for browser tools) or JSON Lines (default: the newest)",
+		Use:   "export [ID|FILE]",
+		Short: "Export a recorded session as HAR 1.2 (for browser tools), JSON Lines, or a .ws script for test (default: the newest)",
+		Long: `export writes a recorded session (default: the newest) as HAR 1.2, which
+browser tools open, as JSON Lines, or, with --format script, one of its sockets
+(--conn, default the first) as a .ws script: its /connect, its sends, a /wait
+for each pause before a send, and an /expect for each reply and for its close,
+ready to edit and run with "wsinspect test".`,
+		Example: `  wsinspect export --format har -o session.har
+  wsinspect export --format script 20261122-1405 -o checks/chat.ws && wsinspect test checks/chat.ws`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeSessions,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format = strings.ToLower(format) // HAR, har, Har
 			if !slices.Contains(exportFormats, format) {
-				return usageError{fmt.Errorf("--format must be har or jsonl, not %q", format)}
+				return usageError{fmt.Errorf("--format must be har, jsonl or script, not %q", format)}
+			}
+			if conn != 0 && format != "script" {
+				return usageError{errors.New("--conn goes with --format script")}
 			}
 			path, err := c.resolve(args)
 			if err != nil {
@@ -302,7 +314,12 @@ func (c *cli) exportCmd() *cobra.Command {
 				w = f
 			}
 			var rep history.LoadReport
-			if format == "har" {
+			if format == "script" {
+				var events []session.Event
+				if events, rep, err = history.Load(path); err == nil {
+					err = writeScript(w, events, conn, rep)
+				}
+			} else if format == "har" {
 				// HAR groups messages per socket: it needs the whole session.
 				var events []session.Event
 				if events, rep, err = history.Load(path); err == nil {
@@ -325,10 +342,37 @@ func (c *cli) exportCmd() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "jsonl", "har or jsonl")
+	cmd.Flags().StringVarP(&format, "format", "f", "jsonl", "har, jsonl or script")
+	cmd.Flags().IntVar(&conn, "conn", 0, "--format script: the socket to write (default: the first)")
 	cmd.Flags().StringVarP(&output, "output", "o", "-", "file to write; - is stdout")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(exportFormats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// writeScript writes socket conn (0: the first) of a recorded session as a
+// .ws script.
+func writeScript(w io.Writer, events []session.Event, conn int, rep history.LoadReport) error {
+	recs := script.Recordings(events)
+	var rec *script.Recording
+	for _, r := range recs {
+		if conn == 0 || r.Conn == conn {
+			rec = r
+			break
+		}
+	}
+	if rec == nil {
+		if conn == 0 {
+			return errors.New("the session has no socket")
+		}
+		return usageError{fmt.Errorf("the session has no socket #%d (it has %d)", conn, len(recs))}
+	}
+	id := rep.ID
+	if id == "" {
+		id = filepath.Base(rep.Path)
+	}
+	return script.Write(w, rec,
+		fmt.Sprintf("wsinspect script from socket #%d of session %s, recorded %s", rec.Conn, id, rec.Started.UTC().Format(time.RFC3339)),
+		"Edit it, then run it: wsinspect test FILE")
 }
 
 // resolve turns an optional ID or FILE argument into a session file.

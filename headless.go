@@ -10,11 +10,13 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/wsinspect/wsinspect/history"
+	"github.com/wsinspect/wsinspect/script"
 	"github.com/wsinspect/wsinspect/session"
 	"github.com/wsinspect/wsinspect/ui"
 )
@@ -48,7 +50,36 @@ type headless struct {
 	// forgotten sockets (/forget) are left out when a line goes to every
 	// socket; read by the input goroutine only.
 	forgotten map[int]bool
+
+	// Expectations: each /expect waits on the watcher, which sees every
+	// event, for at most expectTimeout unless it says "within D". The
+	// first that fails ends the script and the run's status is 1.
+	expectTimeout time.Duration
+	watch         *script.Watcher
+	ctx           context.Context
+	cancel        context.CancelCauseFunc
+	failed        atomic.Bool
+
+	// acceptWait, when set, makes the script wait this long for a client
+	// to connect (test --listen) and then target its socket; onAccept is
+	// told which one.
+	acceptWait time.Duration
+	onAccept   func(id int)
+
+	// wholeScript says the input is a script file: the run goes on until
+	// its last line has run, even while no socket is up (its /connect
+	// comes later, or every socket ended before a /wait is over).
+	wholeScript bool
+
+	// The test command's hooks: every expectation's result, and every
+	// line that could not be carried out.
+	onExpect     func(line int, r script.Result)
+	onInputError func(line int, err error)
 }
+
+// defaultExpectTimeout is how long an /expect waits unless --expect-timeout
+// or its own "within D" says otherwise.
+const defaultExpectTimeout = script.DefaultTimeout
 
 // maxInputLine bounds one stdin line; a longer one is reported and skipped.
 const maxInputLine = 16 << 20
@@ -60,9 +91,18 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 	if h.listener != nil {
 		h.quit = make(chan struct{})
 	}
+	h.watch = script.NewWatcher()
+	h.ctx, h.cancel = context.WithCancelCause(context.Background())
+	defer h.cancel(nil)
+	if h.expectTimeout <= 0 {
+		h.expectTimeout = defaultExpectTimeout
+	}
 	inputDone := make(chan struct{})
 	go func() {
 		defer close(inputDone)
+		if h.acceptWait > 0 && !h.waitClient() {
+			return
+		}
 		h.readInput(in)
 	}()
 	allEnded := make(chan struct{})
@@ -81,6 +121,7 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 	// each event to the heap, since its address goes to the recorder.
 	var ev session.Event
 	for ev = range events {
+		h.watch.Feed(&ev)
 		if ev.Type == session.EventState && ev.To == session.StateOpen {
 			opened[ev.Conn] = true
 		}
@@ -104,6 +145,9 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 	}
 	h.out.Flush()
 	<-allEnded
+	if h.failed.Load() {
+		return 1
+	}
 	if h.listener != nil {
 		return 0 // a client that failed its upgrade is what listen shows, not a failure of the run
 	}
@@ -122,6 +166,9 @@ func (h *headless) waitEnd(inputDone <-chan struct{}) {
 		<-h.quit
 		_ = h.m.Wait(context.Background())
 		return
+	}
+	if h.wholeScript || h.acceptWait > 0 {
+		<-inputDone
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -165,6 +212,7 @@ func (h *headless) handleSignals(sigs <-chan os.Signal, done <-chan struct{}) {
 			n++
 			switch n {
 			case 1:
+				h.cancel(errors.New("interrupted"))
 				h.stopListening()
 				h.m.CloseAll(1001, "going away")
 			case 2:
@@ -271,6 +319,8 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 		h.stopListening()
 		h.m.CloseAll(1000, "")
 		return true
+	case session.CmdExpect:
+		return !h.expect(lineNo, cmd.Expect)
 	case session.CmdClose:
 		// A script closes after what it sent before has been written.
 		for _, c := range h.targets(lineNo) {
@@ -381,7 +431,70 @@ func (h *headless) targets(lineNo int) []*session.Conn {
 }
 
 func (h *headless) inputError(lineNo int, err error) {
+	if h.onInputError != nil {
+		h.onInputError(lineNo, err)
+	}
 	h.m.Emit(session.Event{Type: session.EventError, Error: fmt.Sprintf("input line %d: %v", lineNo, err)})
+}
+
+// expect waits for an expectation on every socket the current /to
+// selects, in turn; it reports false when one failed, after an error event
+// that names the expectation and what arrived instead. The script then
+// ends: the sockets are closed once what was sent has been written.
+func (h *headless) expect(lineNo int, e *session.Expectation) bool {
+	conns := h.targets(lineNo)
+	if len(conns) == 0 {
+		h.failed.Store(true)
+		h.inputError(lineNo, fmt.Errorf("%s: no socket to expect it on", e))
+		h.endScript()
+		return false
+	}
+	for _, c := range conns {
+		r := h.watch.Expect(h.ctx, c.ID(), e, h.expectTimeout, c.Done())
+		if h.onExpect != nil {
+			h.onExpect(lineNo, r)
+		}
+		if r.OK {
+			continue
+		}
+		h.failed.Store(true)
+		h.m.Emit(session.Event{Type: session.EventError, Conn: c.ID(), Role: c.Role(),
+			Error: fmt.Sprintf("input line %d: %s: %s", lineNo, e, r.Report())})
+		h.endScript()
+		return false
+	}
+	return true
+}
+
+// endScript stops a script whose expectation failed: no more lines run,
+// nothing more is accepted, and every socket is closed once what was sent
+// has been written.
+func (h *headless) endScript() {
+	h.stopListening()
+	for _, c := range h.m.Conns() {
+		_ = c.CloseWhenSent(1000, "")
+	}
+}
+
+// waitClient waits for the first client of a test --listen run and makes
+// its socket the script's target; it reports false when none came.
+func (h *headless) waitClient() bool {
+	id, ok := h.watch.WaitConn(h.ctx, h.acceptWait)
+	if !ok {
+		h.failed.Store(true)
+		h.inputError(0, fmt.Errorf("no client connected within %s", h.acceptWait))
+		return false
+	}
+	h.target = id
+	if c := h.m.Conn(id); c != nil {
+		// Closing the listener ends an upgrade still in progress: let
+		// the handshake finish first.
+		c.WaitOpen(h.acceptWait)
+	}
+	if h.onAccept != nil {
+		h.onAccept(id)
+	}
+	return true
 }
 
 // notifySignals returns the channel of interrupts for the headless mode.

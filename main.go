@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ type cli struct {
 	json        bool
 	stay        bool
 	execute     []string
+	expectTO    time.Duration
 	noHistory   bool
 	keepSecrets bool
 	historyKeep int
@@ -92,7 +94,9 @@ With a terminal on stdout it opens the TUI; with --json, or when stdout is not a
 terminal, it prints every event as JSON Lines and reads commands from stdin:
 a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 /close [CODE [REASON]], /abort, /wait DURATION, /to N|all, /connect URL,
-/reconnect, /quit. "//x" sends the text "/x".`,
+/reconnect, /quit. "//x" sends the text "/x". /expect waits for an event
+(message, no message, close, state, ping, pong, decoded); the first that
+fails ends the run with status 1.`,
 		Example: `  wsinspect demo                                  # the TUI on the built-in lab server
   wsinspect ws://127.0.0.1:8765/chat -s chat      # one socket, subprotocol chat
   echo '{"op":"sub"}' | wsinspect --json ws://127.0.0.1:8765/echo`,
@@ -116,9 +120,10 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
 	f.BoolVar(&c.stay, "stay", false, "headless: at the end of stdin keep running until every socket has ended")
 	f.StringArrayVarP(&c.execute, "execute", "x", nil, "a command line to run (repeatable): headless, once before stdin; in the TUI, on each socket every time it opens")
+	f.DurationVar(&c.expectTO, "expect-timeout", defaultExpectTimeout, "headless: how long an /expect waits unless it says \"within D\"")
 	c.tuiFlags(root)
 	c.historyFlags(root)
-	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd(), c.listenCmd())
+	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd(), c.listenCmd(), c.testCmd(), c.replayCmd())
 	for _, sub := range root.Commands() {
 		// A wrong number of arguments is a usage error (exit 2), named by
 		// type rather than recognised by cobra's wording.
@@ -209,7 +214,7 @@ func (c *cli) runHeadless(book *connBook, rec recorder) error {
 	if len(c.execute) > 0 {
 		in = io.MultiReader(strings.NewReader(strings.Join(c.execute, "\n")+"\n"), in)
 	}
-	h := &headless{m: book.m, book: book, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout)}
+	h := &headless{m: book.m, book: book, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout), expectTimeout: c.expectTO}
 	if code := h.run(in, notifySignals()); code != 0 {
 		return exitCode(code)
 	}

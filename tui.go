@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/wsinspect/wsinspect/history"
+	"github.com/wsinspect/wsinspect/script"
 	"github.com/wsinspect/wsinspect/session"
 	"github.com/wsinspect/wsinspect/ui"
 )
@@ -55,7 +56,37 @@ func (c *cli) uiOptions(title string) (ui.Options, error) {
 		Title:      title,
 		Theme:      c.theme,
 		NoColor:    os.Getenv("NO_COLOR") != "",
+		SaveScript: saveScriptFile,
 	}, nil
+}
+
+// saveScriptFile writes a socket's events as a .ws script in the current
+// directory, named after the socket and the time, and returns its path.
+func saveScriptFile(conn int, events []session.Event) (string, error) {
+	var rec *script.Recording
+	for _, r := range script.Recordings(events) {
+		if r.Conn == conn {
+			rec = r
+		}
+	}
+	if rec == nil {
+		return "", fmt.Errorf("socket #%d has no events", conn)
+	}
+	now := time.Now()
+	name := fmt.Sprintf("wsinspect-%d-%s.ws", conn, now.Format("20060102-150405"))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", err
+	}
+	err = script.Write(f, rec, fmt.Sprintf("wsinspect script from socket #%d, saved from the TUI at %s", conn, now.Format(time.RFC3339)),
+		"Edit it, then run it: wsinspect test "+name)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("failed to write %s: %w", name, err)
+	}
+	return name, nil
 }
 
 // runTUI runs the UI over m's sockets until the user quits, then closes

@@ -45,6 +45,7 @@ const (
 	CmdDrop                         // relay: /drop up|down|both N
 	CmdInject                       // relay: /up TEXT, /down TEXT
 	CmdCodec                        // /emit, /sio, /gql, /rpc, /stomp, /mqtt, /msgpack, /cbor: Line, for the target's codec stream
+	CmdExpect                       // /expect …: wait for an event (scripts)
 )
 
 // String names the command as the user types it.
@@ -96,6 +97,8 @@ func (k CommandKind) String() string {
 		return "inject"
 	case CmdCodec:
 		return "codec"
+	case CmdExpect:
+		return "expect"
 	}
 	return "unknown"
 }
@@ -129,6 +132,9 @@ type Command struct {
 	// assigns (ack, operation, request, packet) pair with that socket's
 	// answers.
 	Line string
+
+	// Expect is the expectation of CmdExpect.
+	Expect *Expectation
 }
 
 // FrameSpec is a crafted frame: any header bits, any payload. Masked nil
@@ -142,7 +148,7 @@ type FrameSpec struct {
 }
 
 // CommandNames lists the slash commands, for help text and completion.
-var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit", "/fin", "/mute", "/unmute", "/frame", "/raw", "/fragment", "/hold", "/release", "/edit", "/discard", "/delay", "/throttle", "/drop", "/up", "/down"}
+var CommandNames = []string{"/text", "/binary", "/json", "/ping", "/close", "/abort", "/wait", "/to", "/connect", "/reconnect", "/quit", "/fin", "/mute", "/unmute", "/frame", "/raw", "/fragment", "/hold", "/release", "/edit", "/discard", "/delay", "/throttle", "/drop", "/up", "/down", "/expect"}
 
 // CodecCommandNames lists the protocol commands (codec.Commands), which
 // parse to CmdCodec.
@@ -285,6 +291,8 @@ func parseSlash(line string) (Command, error) {
 		return parseFrame(arg)
 	case "/hold", "/release", "/edit", "/discard", "/delay", "/throttle", "/drop", "/up", "/down":
 		return parseRelay(name, arg, trimmed)
+	case "/expect":
+		return parseExpect(arg)
 	case "/connect":
 		// "/connect URL [flags]": the URL is checked here, the flags by
 		// whoever opens the socket (they are the command line's flags).

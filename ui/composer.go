@@ -220,6 +220,9 @@ func (p *composerPane) submit() tea.Cmd {
 	case session.CmdWait:
 		p.err = "/wait paces scripts read from stdin; here, just wait and send"
 		return nil
+	case session.CmdExpect:
+		p.err = "/expect checks scripts (stdin, wsinspect test); here, watch the log, or press e to save this socket as a script"
+		return nil
 	case session.CmdConnect:
 		if p.c.readOnly {
 			p.err = "read-only replay: cannot open sockets"

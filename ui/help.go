@@ -45,7 +45,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 	k := &m.c.keys
 	return [][]key.Binding{
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown, k.Open, k.Back},
-		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Forget, k.Timeline, k.Zoom, k.AllSocks},
+		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Forget, k.Timeline, k.Zoom, k.AllSocks, k.Script},
 		{k.Filter, k.Follow, k.Wire, k.Copy, k.Help, k.Quit, k.ForceQuit},
 		{k.Compose, k.Send, k.Newline, k.RecallOld, k.RecallNew, k.Save, k.Saved, k.Delete},
 	}
@@ -69,6 +69,7 @@ func (m *Model) helpOverlay(width int) string {
 		"/frame [op= fin= rsv1 mask len= code=] P  /raw HEX  /fragment N T",
 		"/emit /sio /gql /rpc /stomp /mqtt /msgpack /cbor   protocol helpers",
 		"relay: /hold /release /edit /discard /delay /throttle /drop /up /down",
+		"/expect …   checks, in scripts (wsinspect test); e saves a socket as one",
 		"",
 		st.Overlay.Title.Render("Log filter ( / )"),
 		"word (lower case ignores case) · re:REGEX · kind:ping,pong word",

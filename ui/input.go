@@ -143,6 +143,8 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 	case key.Matches(msg, k.Copy):
 		return m.copyPayload(), true
+	case key.Matches(msg, k.Script):
+		return m.saveScript(), true
 	case key.Matches(msg, k.Filter):
 		m.setFocus(paneLog)
 		var cmd tea.Cmd

@@ -34,6 +34,7 @@ type KeyMap struct {
 	Follow    key.Binding
 	AllSocks  key.Binding
 	Copy      key.Binding
+	Script    key.Binding // save the selected socket's session as a .ws script
 	Help      key.Binding
 	Quit      key.Binding
 	ForceQuit key.Binding
@@ -78,6 +79,7 @@ func DefaultKeyMap() KeyMap {
 		Follow:    b([]string{"f"}, "f", "follow"),
 		AllSocks:  b([]string{"s"}, "s", "one/all sockets"),
 		Copy:      b([]string{"y"}, "y", "copy payload"),
+		Script:    b([]string{"e"}, "e", "save as .ws script"),
 		Help:      b([]string{"?"}, "?", "help"),
 		Quit:      b([]string{"q"}, "q", "quit"),
 		ForceQuit: b([]string{"ctrl+c"}, "ctrl+c", "quit"),
@@ -100,7 +102,7 @@ func (k *KeyMap) actions() map[string]*key.Binding {
 		"page_up": &k.PageUp, "page_down": &k.PageDown, "filter": &k.Filter, "open": &k.Open,
 		"new": &k.New, "close": &k.Close, "abort": &k.Abort, "reconnect": &k.Reconnect,
 		"ping": &k.Ping, "wire": &k.Wire, "timeline": &k.Timeline, "zoom": &k.Zoom, "forget": &k.Forget, "follow": &k.Follow,
-		"all_sockets": &k.AllSocks, "copy": &k.Copy, "help": &k.Help, "quit": &k.Quit,
+		"all_sockets": &k.AllSocks, "copy": &k.Copy, "save_script": &k.Script, "help": &k.Help, "quit": &k.Quit,
 		"force_quit": &k.ForceQuit, "send": &k.Send, "newline": &k.Newline,
 		"recall_older": &k.RecallOld, "recall_newer": &k.RecallNew, "save": &k.Save,
 		"saved": &k.Saved, "delete_saved": &k.Delete,
@@ -130,7 +132,7 @@ func ActionNames() []string {
 var GlobalActions = []string{
 	"next_pane", "prev_pane", "compose", "filter", "new", "close", "abort",
 	"reconnect", "ping", "wire", "timeline", "zoom", "forget", "follow", "all_sockets", "copy",
-	"help", "quit", "force_quit", "top", "bottom", "up", "down", "page_up", "page_down", "open",
+	"save_script", "help", "quit", "force_quit", "top", "bottom", "up", "down", "page_up", "page_down", "open",
 }
 
 // isZero reports a KeyMap nobody filled in, so New can fall back to defaults.

@@ -74,6 +74,11 @@ type Options struct {
 	// never dialed as it is: the UI asks for each value first, with a
 	// masked input. Defaults to "REDACTED", history's placeholder.
 	SecretPlaceholder string
+	// SaveScript writes one socket's events (its states, handshake and
+	// data messages, as far as the log still holds them) as a .ws script
+	// and says where. The UI calls it from a command, never from Update.
+	// Nil turns the key off.
+	SaveScript func(conn int, events []session.Event) (path string, err error)
 	// URLHint is the example shown in an empty new-connection prompt, e.g.
 	// the lab's echo URL in the demo. Defaults to "ws://host:port/path".
 	URLHint string
@@ -127,4 +132,5 @@ type common struct {
 	readOnly bool
 	urlHint  string // the new-connection prompt's example URL
 	secret   string // Options.SecretPlaceholder
+	save     func(conn int, events []session.Event) (string, error)
 }

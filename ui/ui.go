@@ -115,6 +115,10 @@ func New(opts Options) Model {
 		store: opts.Store,
 		loc:   opts.Location,
 		clock: opts.Clock,
+		save:  opts.SaveScript,
+	}
+	if c.save == nil {
+		c.keys.Script.SetEnabled(false)
 	}
 	c.urlHint = opts.URLHint
 	if c.urlHint == "" {
@@ -223,6 +227,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.composer.recall[msg.host] = append(append([]string(nil), msg.lines...), m.composer.recall[msg.host]...)
 	case storeErrMsg:
 		m.setFlash("could not save history: "+msg.err.Error(), true)
+	case scriptSavedMsg:
+		m.scriptSaved(msg)
 	case tea.KeyPressMsg:
 		picked := m.picked()
 		cmd = m.handleKey(msg)
