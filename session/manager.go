@@ -106,7 +106,6 @@ func (m *Manager) Open(opts Options) *Conn {
 	if m.shut.Load() {
 		c.err = errors.New("shut down")
 	}
-	c.mu.Lock()
 	c.setState(StateConnecting, Event{URL: opts.URL})
 	c.start()
 	c.mu.Unlock()
