@@ -215,3 +215,40 @@ func itoa(n uint64) string {
 	}
 	return string(b)
 }
+
+// TestRelayHoldBeforeAnyPair: "/to all" controls given before any app has
+// connected apply to the pairs that open later, and the app leg's very
+// first event (its request) already names its pair and leg.
+func TestRelayHoldBeforeAnyPair(t *testing.T) {
+	p := startPeer(t, "node-ws")
+	r, url := startRelay(t, RelayOptions{Upstream: Options{URL: p.base}})
+	hold, _ := ParseCommand("/hold up")
+	if err := r.m.Do(0, hold); err != nil {
+		t.Fatalf("/hold up before any pair: %v", err)
+	}
+	release, _ := ParseCommand("/release all")
+	if err := r.m.Do(0, release); err == nil || !strings.Contains(err.Error(), "no relay pair yet") {
+		t.Fatalf("/release all before any pair: %v", err)
+	}
+	app := newRecorder(t)
+	c := app.m.Open(Options{URL: url + "/echo"})
+	app.waitState(1, StateOpen)
+	req := r.wait(1, 10*time.Second, "request", func(ev Event) bool { return ev.Type == EventRequest })
+	if req.Pair != 1 || req.Leg != LegApp {
+		t.Fatalf("request: %s", req.AppendJSON(nil))
+	}
+	c.Send("text", []byte("wait for me"))
+	held := r.wait(1, 10*time.Second, "held", func(ev Event) bool { return ev.Type == EventHeld })
+	if err := r.m.Do(0, release); err != nil {
+		t.Fatalf("/release all: %v", err)
+	}
+	app.wait(1, 10*time.Second, "echo", func(ev Event) bool {
+		return ev.Type == EventMessage && ev.Dir == DirIn && string(ev.Data) == "wait for me"
+	})
+	r.wait(1, 10*time.Second, "released", func(ev Event) bool { return ev.Type == EventReleased && ev.ID == held.ID })
+	if err := r.m.Do(0, release); err == nil || !strings.Contains(err.Error(), "holds no message") {
+		t.Fatalf("/release all with nothing held: %v", err)
+	}
+	c.Close(1000, "")
+	app.waitEnd(c)
+}
