@@ -62,8 +62,9 @@ type link struct {
 	dir  string
 
 	// The writer's own.
-	wbuf []byte
-	fw   *flate.Writer
+	wbuf         []byte
+	closeWriteAt time.Time // when it began writing the close frame
+	fw           *flate.Writer
 
 	// The reader's own.
 	checker   wsframe.Checker

@@ -192,6 +192,7 @@ func (l *link) writeItem(it *outItem) error {
 		buf = l.appendFrame(buf, h, it.data)
 		c.emit(l.frameEvent(now, h, len(it.data), it.data, it))
 	case itemClose:
+		l.closeWriteAt = now
 		h := wsframe.Header{Fin: true, Opcode: wsframe.OpClose}
 		p := wsframe.ClosePayload(it.code, it.reason)
 		buf = l.appendFrame(buf, h, p)
@@ -199,6 +200,7 @@ func (l *link) writeItem(it *outItem) error {
 		ev.Code, ev.Reason = it.code, it.reason
 		c.emit(ev)
 	case itemFrame:
+		l.closeWriteAt = now
 		h := it.hdr
 		if h.Masked {
 			h.Mask = wsframe.NewMask()
@@ -341,7 +343,9 @@ func (l *link) closeWritten(it outItem) {
 			l.armClose(c.opts.CloseTimeout)
 		}
 	}
-	l.closeOut = &closeInfo{code: code, reason: it.reason, at: time.Now()}
+	// When the write began, not when it returned: the writer may run
+	// after the reader has already seen the answer.
+	l.closeOut = &closeInfo{code: code, reason: it.reason, at: l.closeWriteAt}
 	switch {
 	case l.violation != nil || l.eof:
 		// Nothing will answer: the peer broke the protocol or has ended
