@@ -49,7 +49,7 @@ type acceptFlags struct {
 func (af *acceptFlags) register(f *pflag.FlagSet, peer string) {
 	f.BoolVar(&af.public, "public", false, "allow listening on an address other than loopback")
 	f.BoolVar(&af.compress, "compress", false, "accept permessage-deflate when the "+peer+" offers it")
-	f.DurationVar(&af.handshakeDelay, "handshake-delay", 0, "hold the 101 response this long (a "+peer+" that sends while CONNECTING shows up)")
+	f.DurationVar(&af.handshakeDelay, "handshake-delay", 0, "hold the 101 response this long (to see a "+peer+" that sends while CONNECTING)")
 	f.IntVar(&af.maxConns, "max-conns", 0, "refuse upgrades (503) while this many accepted sockets are up (0: no limit)")
 	f.BoolVar(&af.tls, "tls", false, "serve wss:// with a self-signed certificate for 127.0.0.1 and localhost (its PEM file is printed)")
 	f.StringVar(&af.cert, "cert", "", "serve wss:// with this certificate PEM file (with --key)")

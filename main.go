@@ -108,7 +108,7 @@ a plain line sends a text message; /text T, /binary HEX, /json J, /ping [T],
 	f.StringArrayVarP(&c.execute, "execute", "x", nil, "headless: run this command line first (repeatable)")
 	c.tuiFlags(f)
 	c.historyFlags(root)
-	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd(), c.listenCmd())
+	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd(), c.listenCmd(), c.relayCmd())
 	for _, sub := range root.Commands() {
 		// A wrong number of arguments is a usage error (exit 2), named by
 		// type rather than recognised by cobra's wording.

@@ -151,7 +151,7 @@ func (m *Manager) Do(target int, cmd Command) error {
 	if err != nil {
 		return err
 	}
-	if relayCommand(cmd.Kind) {
+	if cmd.Kind.RelayControl() {
 		// Before any pair, "/to all" still sets what later pairs get.
 		return m.doRelay(target, conns, cmd)
 	}
@@ -166,8 +166,10 @@ func (m *Manager) Do(target int, cmd Command) error {
 	return nil
 }
 
-// relayCommand reports whether k is a relay control.
-func relayCommand(k CommandKind) bool {
+// RelayControl reports whether k acts on a relay pair rather than on one
+// socket: /hold, /release, /edit, /discard, /delay, /throttle, /drop, /up
+// and /down.
+func (k CommandKind) RelayControl() bool {
 	switch k {
 	case CmdHold, CmdRelease, CmdDiscard, CmdDelay, CmdThrottle, CmdDrop, CmdInject:
 		return true
