@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -199,6 +200,9 @@ func (m *Manager) doRelay(target int, conns []*Conn, cmd Command) error {
 		if err := m.setPairDefaults(cmd); err != nil {
 			return err
 		}
+		// The setting outlives the pairs up now: it is an event of its own.
+		what := describeControl(cmd)
+		m.Emit(Event{Type: EventFault, Fault: strings.Fields(what)[0], Detail: what + " (every pair, and pairs that open later)"})
 	case target == 0 && len(pairs) == 0:
 		return fmt.Errorf("/%s: no relay pair yet", cmd.Kind)
 	case len(pairs) == 0:

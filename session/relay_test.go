@@ -226,6 +226,9 @@ func TestRelayHoldBeforeAnyPair(t *testing.T) {
 	if err := r.m.Do(0, hold); err != nil {
 		t.Fatalf("/hold up before any pair: %v", err)
 	}
+	if ev := r.wait(0, 5*time.Second, "the setting", func(ev Event) bool { return ev.Type == EventFault }); ev.Fault != "hold" || !strings.Contains(ev.Detail, "pairs that open later") {
+		t.Fatalf("fault: %s", ev.AppendJSON(nil))
+	}
 	release, _ := ParseCommand("/release all")
 	if err := r.m.Do(0, release); err == nil || !strings.Contains(err.Error(), "no relay pair yet") {
 		t.Fatalf("/release all before any pair: %v", err)
