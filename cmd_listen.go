@@ -142,4 +142,3 @@ func parseReject(s string) (*session.Rejection, error) {
 	}
 	return &session.Rejection{Status: n, Body: body}, nil
 }
-
