@@ -115,5 +115,6 @@ type common struct {
 	loc      *time.Location
 	clock    func() time.Time
 	readOnly bool
+	relay    bool   // a relay pair has been seen: the Held pane and its keys are on
 	urlHint  string // the new-connection prompt's example URL
 }

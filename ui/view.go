@@ -27,7 +27,11 @@ func (m *Model) layout() {
 	bodyH := h - 2 - m.composer.Height() // title bar, help bar
 	top := 1
 	n := len(m.c.socks.order)
-	wantConns := max(n*perSocket+2, 4)
+	wantConns := max(n*perSocket+m.c.socks.pairsShown()+2, 4)
+	heldH := 0
+	if m.c.relay {
+		heldH = heldLines(m.c.socks.heldCount)
+	}
 	if w >= 90 {
 		leftW := clamp(w*36/100, 34, 60)
 		rightW := w - leftW
@@ -36,35 +40,46 @@ func (m *Model) layout() {
 			logH = bodyH * 58 / 100
 			m.rects[paneDetail] = rect{leftW, top + logH, rightW, bodyH - logH}
 		}
-		connsH := bodyH
-		if m.showTimeline && bodyH >= 12 {
+		heldH = min(heldH, bodyH/3)
+		leftH := bodyH - heldH // connections and timeline
+		connsH := leftH
+		if m.showTimeline && leftH >= 12 {
 			// Few sockets leave the timeline more room; otherwise the two
 			// columns split at the same row, so the borders line up.
-			connsH = clamp(wantConns, 4, logH)
-			if connsH > logH-5 {
-				connsH = logH
+			connsH = clamp(wantConns, 4, logH-heldH)
+			if connsH > logH-heldH-5 {
+				connsH = max(logH-heldH, 4)
 			}
-			m.rects[paneTimeline] = rect{0, top + connsH, leftW, bodyH - connsH}
+			m.rects[paneTimeline] = rect{0, top + connsH + heldH, leftW, leftH - connsH}
 		}
 		m.rects[paneConnections] = rect{0, top, leftW, connsH}
+		if heldH > 0 {
+			m.rects[paneHeld] = rect{0, top + connsH, leftW, heldH}
+		}
 		m.rects[paneLog] = rect{leftW, top, rightW, logH}
 	} else {
 		connsH := clamp(wantConns, 4, bodyH/3)
-		rest := bodyH - connsH
+		heldH = min(heldH, (bodyH-connsH)/4)
+		rest := bodyH - connsH - heldH
 		logH := rest
 		if rest >= 12 {
 			logH = rest * 60 / 100
-			m.rects[paneDetail] = rect{0, top + connsH + logH, w, rest - logH}
+			m.rects[paneDetail] = rect{0, top + connsH + heldH + logH, w, rest - logH}
 		}
 		m.rects[paneConnections] = rect{0, top, w, connsH}
-		m.rects[paneLog] = rect{0, top + connsH, w, logH}
+		if heldH >= 3 {
+			m.rects[paneHeld] = rect{0, top + connsH, w, heldH}
+		}
+		m.rects[paneLog] = rect{0, top + connsH + heldH, w, logH}
 	}
 	m.rects[paneComposer] = rect{0, top + bodyH, w, m.composer.Height()}
 	m.conns.SetSize(m.rects[paneConnections].w, m.rects[paneConnections].h)
 	m.log.SetSize(m.rects[paneLog].w, m.rects[paneLog].h)
 	m.detail.SetSize(m.rects[paneDetail].w, m.rects[paneDetail].h)
 	m.timeline.SetSize(m.rects[paneTimeline].w, m.rects[paneTimeline].h)
+	m.held.SetSize(m.rects[paneHeld].w, m.rects[paneHeld].h)
 	m.conns.scroll()
+	m.held.scroll()
 	if m.focus != paneComposer && m.rects[m.focus].w == 0 {
 		m.setFocus(paneLog)
 	}
@@ -132,17 +147,21 @@ func (m *Model) body() string {
 	r := &m.rects
 	conns := m.conns.View()
 	logv := m.log.View()
-	var left, right string
-	if r[paneTimeline].w > 0 {
-		left = conns + "\n" + m.timeline.View()
-	} else {
-		left = conns
+	left := conns
+	if r[paneHeld].w > 0 && r[paneLog].x > 0 {
+		left += "\n" + m.held.View()
 	}
-	right = logv
+	if r[paneTimeline].w > 0 {
+		left += "\n" + m.timeline.View()
+	}
+	right := logv
 	if r[paneDetail].w > 0 {
 		right += "\n" + m.detail.View()
 	}
 	if r[paneLog].x == 0 { // one column
+		if r[paneHeld].w > 0 {
+			left += "\n" + m.held.View()
+		}
 		return left + "\n" + right
 	}
 	return joinColumns(left, right, r[paneConnections].w)
