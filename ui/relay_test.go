@@ -4,6 +4,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsinspect/wsinspect/session"
 )
@@ -132,4 +133,19 @@ func (m *Model) pressCmd(t *testing.T, k string) func() tea.Msg {
 // grouped, the Held pane, the pair's log with latencies.
 func TestGoldenRelay(t *testing.T) {
 	runGolden(t, 80, 24, &fakeController{}, relayEvents(), "secret")
+}
+
+// TestRelayReplay: a recorded relay session replays read-only: the pair is
+// grouped, the Held pane lists what was held, and its keys say they cannot
+// act.
+func TestRelayReplay(t *testing.T) {
+	m := New(Options{Location: time.UTC, Theme: "dark", NoColor: true, Clock: func() time.Time { return at(2000) }})
+	m = update(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = feed(t, m, relayEvents()...)
+	v := plainView(m)
+	mustContain(t, v, "⇄ pair 1")
+	mustContain(t, v, "p1 ↑ id 3")
+	m = m.focusPane(t, paneHeld)
+	m = runCmds(t, m, m.pressCmd(t, "enter"))
+	mustContain(t, m.flash, "read-only replay")
 }
