@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsinspect/wsinspect/history"
 )
 
 // startRelay runs "relay --json args... upstream" on a free port and
@@ -315,4 +317,70 @@ func TestRelayTLS(t *testing.T) {
 		t.Fatalf("client: %v\n%s", err, out)
 	}
 	r.wait("closed", and(is("leg", "upstream"), is("to", "closed"), is("code", "1000")))
+}
+
+// TestRelayHistory: a relay run is recorded; its HAR export has one entry
+// per leg, the app's from the app's side; the recording loads back with
+// every event's pair and leg, which is what "open" replays.
+func TestRelayHistory(t *testing.T) {
+	up := startServerPeer(t, "python-websockets")
+	r := startRun(t, "relay", "--json", "-l", "127.0.0.1:0", up)
+	out, err := exec.Command("node", peerPath(t, "ws_client.js"), r.url+"/headers", "plain").CombinedOutput()
+	if err != nil {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	r.wait("upstream closed", and(is("leg", "upstream"), is("to", "closed")))
+	r.wait("app closed", and(is("leg", "app"), is("to", "closed")))
+	if code := r.stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.stderrText())
+	}
+	var har, stderr strings.Builder
+	if code := run([]string{"export", "-f", "har"}, strings.NewReader(""), &har, &stderr); code != 0 {
+		t.Fatalf("export: %d %s", code, stderr.String())
+	}
+	var doc struct {
+		Log struct {
+			Entries []struct {
+				Leg     string `json:"_leg"`
+				Pair    int    `json:"_pair"`
+				Request struct{ URL string }
+				Msgs    []struct {
+					Type, Data string
+					Latency    float64 `json:"_latencyMs"`
+				} `json:"_webSocketMessages"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(har.String()), &doc); err != nil {
+		t.Fatalf("HAR: %v", err)
+	}
+	e := doc.Log.Entries
+	if len(e) != 2 || e[0].Leg != "app" || e[1].Leg != "upstream" || e[0].Pair != 1 {
+		t.Fatalf("entries: %+v", e)
+	}
+	if !strings.HasSuffix(e[0].Request.URL, "/headers") || !strings.HasPrefix(e[1].Request.URL, up) {
+		t.Fatalf("request URLs %q, %q", e[0].Request.URL, e[1].Request.URL)
+	}
+	// The app received the headers and sent "hi"; the upstream leg sent
+	// "hi" on (with its latency) and received the headers.
+	if len(e[0].Msgs) < 2 || e[0].Msgs[0].Type != "receive" || e[0].Msgs[1].Type != "send" || e[0].Msgs[1].Data != "hi" {
+		t.Fatalf("app leg messages %+v", e[0].Msgs)
+	}
+	if len(e[1].Msgs) < 2 || e[1].Msgs[1].Type != "send" || e[1].Msgs[1].Latency <= 0 {
+		t.Fatalf("upstream leg messages %+v", e[1].Msgs)
+	}
+	dir, _ := history.DefaultDir()
+	list, err := history.List(dir)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("history: %v %v", list, err)
+	}
+	events, _, err := history.Load(list[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Conn != 0 && (ev.Pair != 1 || ev.Leg == "") {
+			t.Fatalf("recorded without its pair: %s", ev.AppendJSON(nil))
+		}
+	}
 }
