@@ -271,6 +271,7 @@ func (l *link) readData(h wsframe.Header) error {
 			it.msg, it.opcode, it.frags = l.msg, wsframe.OpcodeName(l.msgOp), l.msgFrames
 		}
 		c.pair.forward(l.dir, it)
+		l.waitPeer()
 	}
 	if !h.Fin {
 		return nil
@@ -291,8 +292,33 @@ func (l *link) readData(h wsframe.Header) error {
 	c.emitWait(Event{Type: EventMessage, Dir: DirIn, Opcode: wsframe.OpcodeName(l.msgOp), Len: len(data), Data: data, Frames: l.msgFrames, RSV1: l.msgRSV1})
 	if l.peer != nil && !l.fwdFrames {
 		c.pair.route(c, l.dir, wsframe.OpcodeName(l.msgOp), data, time.Now())
+		l.waitPeer()
 	}
 	return nil
+}
+
+// relayBacklog is how many items may wait to be written on a relay's
+// other leg before this leg's reader stops reading: a peer that reads
+// slower than the other side writes slows that side down through TCP, as
+// it would without the relay, instead of the relay holding the flood in
+// memory.
+const relayBacklog = 128
+
+// waitPeer blocks the reader while the other leg has more than
+// relayBacklog items to write, until it has written them, it is no longer
+// open, or this leg has ended (stop wakes it).
+func (l *link) waitPeer() {
+	t := l.peer.c
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for t.state == StateOpen && len(t.queue) > relayBacklog {
+		select {
+		case <-l.endedCh:
+			return
+		default:
+		}
+		t.space.Wait()
+	}
 }
 
 // deflateTail ends every compressed message (RFC 7692 §7.2.2).
@@ -429,6 +455,19 @@ func (l *link) forwardClose(code int, reason string) {
 	}
 	if code == wsframe.CloseNoStatus {
 		code = 0
+	}
+	if c.state == StateOpen && l.closeIn == nil && (len(c.queue) > 0 || l.inFlight) {
+		// What the other side sent before its close is written first,
+		// as it would arrive without the relay (bounded by the close
+		// timeout, like any graceful close).
+		if c.drain == nil {
+			c.drain = &outItem{kind: itemClose, code: code, reason: reason}
+			c.drainDetail = "forwarded from the other leg"
+		}
+		if c.drainTimer == nil {
+			c.armDrain()
+		}
+		return
 	}
 	if c.state == StateOpen {
 		c.beginClosing(InitiatorLocal, code, reason, "forwarded from the other leg", "the other leg is closing")

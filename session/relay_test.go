@@ -255,3 +255,24 @@ func TestRelayHoldBeforeAnyPair(t *testing.T) {
 	c.Close(1000, "")
 	app.waitEnd(c)
 }
+
+// TestRelayFloodThenClose: a server that writes a flood and closes at once
+// gets every message to the app before its close, however far the app
+// leg is behind: the close waits for what came before it. The upstream
+// reader waits for the app leg instead of queueing the flood.
+func TestRelayFloodThenClose(t *testing.T) {
+	const n = 5000
+	s := startLab(t, lab.Options{})
+	r, url := startRelay(t, RelayOptions{Upstream: Options{URL: s.URL("/")}})
+	app := newRecorder(t)
+	c := app.m.Open(Options{URL: url + "/flood?n=" + itoa(n) + "&size=40"})
+	evs := app.waitEnd(c)
+	end := evs[len(evs)-1]
+	got := count(evs, func(ev Event) bool { return ev.Type == EventMessage && ev.Dir == DirIn })
+	if got != n || end.Code != 1000 || !end.Clean {
+		t.Fatalf("the app got %d of %d messages, then %s", got, n, end.AppendJSON(nil))
+	}
+	if d := count(r.all(), func(ev Event) bool { return ev.Type == EventDropped }); d != 0 {
+		t.Fatalf("the relay dropped %d messages", d)
+	}
+}

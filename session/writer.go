@@ -421,6 +421,11 @@ func (l *link) stop(why string) {
 	}
 	l.ended = true
 	close(l.endedCh)
+	if l.peer != nil {
+		// A reader of the other leg waiting for this one to write
+		// (waitPeer) looks again; never with both locks held.
+		go l.peer.c.wakeWaiters()
+	}
 	if why != "" {
 		l.endWhy = why
 	}
