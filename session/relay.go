@@ -180,8 +180,17 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 	up.mu.Unlock()
 	var hr *handshakeResult
 	if err == nil {
-		hr, err = clientHandshake(ctx, cfg, uo)
+		// The dial runs on a goroutine of its own: the stack it grows goes
+		// with it, instead of staying with the app leg's reader (this
+		// goroutine) for the life of the pair.
+		dialed := make(chan struct{})
+		go func() {
+			defer close(dialed)
+			hr, err = clientHandshake(ctx, cfg, uo)
+		}()
+		<-dialed
 	}
+	cancel() // the dial's deadline is done with: do not keep its timer and context for the pair's life
 	var he *HandshakeError
 	if hr != nil {
 		up.emit(up.handshakeEvent(hr))
