@@ -348,17 +348,8 @@ func (m *Manager) forward() {
 			m.out <- batch[i]
 			batch[i] = Event{}
 		}
-		if cap(batch) > maxKeptBatch {
-			// A burst's array is not kept for good: after a flood, or
-			// hundreds of sockets opening at once, an idle Manager
-			// would hold it (twice: this one and the queue's) forever.
-			batch = nil
-		}
 	}
 }
-
-// maxKeptBatch is the largest batch array the forwarder reuses.
-const maxKeptBatch = 1024
 
 // eventQueue is an unbounded FIFO with a high-water mark: push never blocks
 // (so a UI goroutine that sends never waits on itself), pushWait waits while
