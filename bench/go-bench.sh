@@ -11,7 +11,9 @@
 # reader), interleaved (BenchmarkIngestInterleaved, ROUNDS rounds of the
 # three readers in rotating order, median of the per-round ratios), child
 # (the same with the flood served by a child process, adding client CPU per
-# message), idle (BenchmarkIdleSockets, 1,000 idle sockets).
+# message), idle (BenchmarkIdleSockets, 1,000 idle sockets), relay
+# (BenchmarkRelay*: throughput, added latency and memory per pair of the
+# relay, RELAY_ROUNDS rounds; not in the default set: bench/go-bench.sh relay).
 set -euo pipefail
 
 COUNT=${COUNT:-8}
@@ -59,6 +61,7 @@ for w in "${what[@]}"; do
 	interleaved) run interleaved -test.bench '^BenchmarkIngestInterleaved$' -test.benchtime "${ROUNDS}x" -test.count 1 ;;
 	child) run child -test.bench '^BenchmarkIngestInterleaved$' -test.benchtime "${ROUNDS}x" -test.count 1 -ingest-lab-child ;;
 	idle) run idle -test.bench '^BenchmarkIdleSockets$' -test.benchtime 1x -test.count 5 ;;
-	*) echo "go-bench: unknown measurement $w (ingest, interleaved, child, idle)" >&2; exit 2 ;;
+	relay) run relay -test.bench '^BenchmarkRelay' -test.benchtime "${RELAY_ROUNDS:-7}x" -test.count 1 ;;
+	*) echo "go-bench: unknown measurement $w (ingest, interleaved, child, idle, relay)" >&2; exit 2 ;;
 	esac
 done

@@ -149,3 +149,31 @@ func TestRelayReplay(t *testing.T) {
 	m = runCmds(t, m, m.pressCmd(t, "enter"))
 	mustContain(t, m.flash, "read-only replay")
 }
+
+// TestRelayConnectionsScroll: with many pairs the selection stays in view
+// (a pair's line counts), and a click on a leg selects that leg.
+func TestRelayConnectionsScroll(t *testing.T) {
+	m := newTestModel(t, &fakeController{}, 120, 30)
+	var evs []session.Event
+	for p := 1; p <= 12; p++ {
+		app, up := 2*p-1, 2*p
+		evs = append(evs, leg(p, session.LegApp, evConnecting(app, p, "/room"))...)
+		evs = append(evs, leg(p, session.LegUpstream, evConnecting(up, p, "ws://127.0.0.1:9000/room"))...)
+	}
+	m = feed(t, m, evs...)
+	m = m.focusPane(t, paneConnections)
+	m = press(t, m, "G")
+	if id := m.conns.selected(); id != 24 {
+		t.Fatalf("G selected #%d", id)
+	}
+	v := plainView(m)
+	checkFrame(t, v, 120, 30)
+	mustContain(t, v, "#24")
+	mustContain(t, v, "⇄ pair 12")
+	// Rows from the top of the pane: a pair's line, then two lines a leg.
+	m.conns.offset = 0
+	m.conns.clickRow(1 + 1 + 2) // pair 1's line, #1's two lines: #2's first line
+	if id := m.conns.selected(); id != 2 {
+		t.Fatalf("click selected #%d", id)
+	}
+}
