@@ -264,14 +264,20 @@ func (l *link) readData(h wsframe.Header) error {
 		l.utf.Done()
 		return l.violate(&wsframe.Violation{Rule: wsframe.RuleInvalidUTF8, Code: wsframe.CloseInvalidPayload, Detail: "a text message is not valid UTF-8"})
 	}
+	var last *outItem
 	if l.fwdFrames {
 		// Relay: each frame goes on as it arrived, fragmentation kept.
 		it := outItem{kind: itemForward, hdr: wsframe.Header{Fin: h.Fin, Opcode: h.Opcode}, data: l.msg[start:], arrived: time.Now()}
-		if h.Fin {
-			it.msg, it.opcode, it.frags = l.msg, wsframe.OpcodeName(l.msgOp), l.msgFrames
+		if !h.Fin {
+			c.pair.forward(l.dir, it)
+			l.waitPeer()
+			return nil
 		}
-		c.pair.forward(l.dir, it)
-		l.waitPeer()
+		// The last frame goes once the message is reported (below): the
+		// goroutine woken last runs first, and that must be the other
+		// leg's writer, not the event consumers.
+		it.msg, it.opcode, it.frags = l.msg, wsframe.OpcodeName(l.msgOp), l.msgFrames
+		last = &it
 	}
 	if !h.Fin {
 		return nil
@@ -290,6 +296,10 @@ func (l *link) readData(h wsframe.Header) error {
 		return l.violate(&wsframe.Violation{Rule: wsframe.RuleInvalidUTF8, Code: wsframe.CloseInvalidPayload, Detail: "a text message ends inside a UTF-8 sequence"})
 	}
 	c.emitWait(Event{Type: EventMessage, Dir: DirIn, Opcode: wsframe.OpcodeName(l.msgOp), Len: len(data), Data: data, Frames: l.msgFrames, RSV1: l.msgRSV1})
+	if last != nil {
+		c.pair.forward(l.dir, *last)
+		l.waitPeer()
+	}
 	if l.peer != nil && !l.fwdFrames {
 		c.pair.route(c, l.dir, wsframe.OpcodeName(l.msgOp), data, time.Now())
 		l.waitPeer()
