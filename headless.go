@@ -45,6 +45,10 @@ type headless struct {
 	// every socket having ended stops it), and a broadcast goes to the
 	// accepted sockets that have not ended.
 	listener *session.Listener
+	// relay, with listener, is the relay mode: relay controls without a
+	// /to go to every pair (and to pairs that open later), and a message
+	// needs a direction (/up, /down) or one leg (/to N).
+	relay    bool
 	quit     chan struct{} // listen mode: closed by stopListening
 	stopOnce sync.Once
 	// forgotten sockets (/forget) are left out when a line goes to every
@@ -348,6 +352,18 @@ func (h *headless) do(lineNo int, cmd session.Command) {
 			h.inputError(lineNo, err)
 		}
 		return
+	}
+	if h.relay {
+		switch {
+		case cmd.Kind.RelayControl():
+			if err := h.m.Do(0, cmd); err != nil {
+				h.inputError(lineNo, err)
+			}
+			return
+		case cmd.Kind == session.CmdSend || cmd.Kind == session.CmdFrame || cmd.Kind == session.CmdRaw || cmd.Kind == session.CmdFragment:
+			h.inputError(lineNo, errors.New("a relay has two legs: send with /up TEXT or /down TEXT, or pick one leg with /to N; nothing sent"))
+			return
+		}
 	}
 	conns := h.targets(lineNo)
 	if len(conns) == 0 {

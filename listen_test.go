@@ -36,6 +36,15 @@ var listeningRe = regexp.MustCompile(`listening on (wss?://\S+)`)
 // the address it listens on. The run is ended with /quit at cleanup.
 func startListen(t *testing.T, args ...string) *listenRun {
 	t.Helper()
+	return startRun(t, append([]string{"--no-history", "listen", "--json"}, args...)...)
+}
+
+// startRun runs a command that listens (listen, relay) with args and
+// returns once it has printed the address it listens on; history, when
+// not turned off, goes to a fresh directory. The run is ended with /quit
+// at cleanup.
+func startRun(t *testing.T, args ...string) *listenRun {
+	t.Helper()
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
@@ -43,7 +52,7 @@ func startListen(t *testing.T, args ...string) *listenRun {
 	r := &listenRun{t: t, stdin: inW, code: make(chan int, 1)}
 	r.more = sync.NewCond(&r.mu)
 	go func() {
-		code := run(append([]string{"--no-history", "listen", "--json"}, args...), inR, outW, errW)
+		code := run(args, inR, outW, errW)
 		inR.Close()
 		outW.Close()
 		errW.Close()
@@ -84,7 +93,7 @@ func startListen(t *testing.T, args ...string) *listenRun {
 	u, ok := <-addr
 	if !ok {
 		code := <-r.code
-		t.Fatalf("listen exited %d without an address: %s", code, r.stderrText())
+		t.Fatalf("%s exited %d without an address: %s", strings.Join(args, " "), code, r.stderrText())
 	}
 	r.url = u
 	t.Cleanup(func() { r.stop() })
@@ -320,16 +329,23 @@ func TestListenTLS(t *testing.T) {
 	if !strings.HasPrefix(r.url, "wss://") {
 		t.Fatalf("url %s", r.url)
 	}
-	m := regexp.MustCompile(`--ca (\S+)`).FindStringSubmatch(r.stderrText())
-	if m == nil {
-		t.Fatalf("no CA file on stderr: %s", r.stderrText())
-	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(m[1])) })
 	cmd := exec.Command("node", peerPath(t, "ws_client.js"), r.url+"/", "plain")
-	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+m[1])
+	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+caFile(t, r))
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "hello over tls") {
 		t.Fatalf("client: %v\n%s", err, out)
 	}
 	r.wait("closed", and(is("to", "closed"), is("code", "1000")))
+}
+
+// caFile is the self-signed certificate --tls wrote, as named on stderr;
+// it is removed at cleanup.
+func caFile(t *testing.T, r *listenRun) string {
+	t.Helper()
+	m := regexp.MustCompile(`--ca (\S+)`).FindStringSubmatch(r.stderrText())
+	if m == nil {
+		t.Fatalf("no CA file on stderr: %s", r.stderrText())
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(m[1])) })
+	return m[1]
 }

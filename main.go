@@ -123,7 +123,7 @@ fails ends the run with status 1.`,
 	f.DurationVar(&c.expectTO, "expect-timeout", defaultExpectTimeout, "headless: how long an /expect waits unless it says \"within D\"")
 	c.tuiFlags(root)
 	c.historyFlags(root)
-	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd(), c.listenCmd(), c.testCmd(), c.replayCmd())
+	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd(), c.listenCmd(), c.relayCmd(), c.testCmd(), c.replayCmd())
 	for _, sub := range root.Commands() {
 		// A wrong number of arguments is a usage error (exit 2), named by
 		// type rather than recognised by cobra's wording.

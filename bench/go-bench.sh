@@ -79,7 +79,8 @@ for w in "${what[@]}"; do
 	ingest-child) run ingest-child "engine/gobwas=>=0.8" -test.bench '^BenchmarkIngest$' -test.benchtime "${ROUNDS}x" -ingest-lab-child ;;
 	idle) run idle "engine-dialed-B/socket=<=24576,accepted/dialed=<=1.2" -test.bench '^BenchmarkIdleSockets$' -test.benchtime "${ROUNDS}x" ;;
 	accept) run accept "engine/gobwas=>=0.7" -test.bench '^BenchmarkAcceptRate$' -test.benchtime "$((ROUNDS + 2))x" ;;
-	*) echo "go-bench: unknown measurement $w (ingest, ingest-child, idle, accept)" >&2; exit 2 ;;
+	relay) run relay "relay/bare=>=0.8" -test.bench '^BenchmarkRelay' -test.benchtime "${RELAY_ROUNDS:-7}x" ;;
+	*) echo "go-bench: unknown measurement $w (ingest, ingest-child, idle, accept, relay)" >&2; exit 2 ;;
 	esac
 done
 exit "$status"

@@ -60,6 +60,13 @@ type (
 		Connection        string         `json:"connection,omitempty"`
 		ResourceType      string         `json:"_resourceType"`
 		WebSocketMessages []harWSMessage `json:"_webSocketMessages"`
+		// A socket we accepted (listen, a relay's app leg) is written from
+		// its client's side, as a browser records it; a relay's legs name
+		// their pair and leg, and carry what the relay did to messages.
+		Role        string          `json:"_role,omitempty"`
+		Pair        int             `json:"_pair,omitempty"`
+		Leg         string          `json:"_leg,omitempty"`
+		RelayEvents []harRelayEvent `json:"_relayEvents,omitempty"`
 	}
 	harRequest struct {
 		Method      string    `json:"method"`
@@ -107,6 +114,18 @@ type (
 		Time   float64 `json:"time"`
 		Opcode int     `json:"opcode"`
 		Data   string  `json:"data"`
+		// LatencyMS is, on a message a relay forwarded, its time through
+		// the relay.
+		LatencyMS float64 `json:"_latencyMs,omitempty"`
+	}
+	// harRelayEvent is what a relay did: a message held, released,
+	// dropped, or a control or fault set, when.
+	harRelayEvent struct {
+		Type   string  `json:"type"`
+		Time   float64 `json:"time"`
+		Dir    string  `json:"dir,omitempty"`
+		ID     uint64  `json:"id,omitempty"`
+		Detail string  `json:"detail,omitempty"`
 	}
 )
 
@@ -120,13 +139,21 @@ const requestComment = "request headers are the fixed WebSocket upgrade headers;
 // per socket unless it reconnected), with the upgrade request, its response
 // (101 or the rejection, with the handshake's headers), and the messages in
 // _webSocketMessages (time in Unix seconds, opcode 1 text or 2 binary, binary
-// data in base64).
+// data in base64). A socket we accepted is written from its client's side
+// (its request, what the client sent as "send"); the two legs of a relay
+// pair are two entries naming their _pair and _leg, with each forwarded
+// message's _latencyMs and what the relay did in _relayEvents.
 func ExportHAR(w io.Writer, events []session.Event) error {
 	var entries []*harEntry
 	current := map[int]*harEntry{} // conn → its latest entry
 	lastURL := map[int]string{}
+	requested := map[int]bool{} // an accepted socket's entry began with its request
 	open := func(ev *session.Event) *harEntry {
 		e := newHAREntry(ev.Conn, ev.Time, lastURL[ev.Conn])
+		e.Role, e.Pair, e.Leg = ev.Role, ev.Pair, ev.Leg
+		if e.Role == session.RoleClient && e.Pair == 0 {
+			e.Role = "" // the usual case says nothing
+		}
 		entries = append(entries, e)
 		current[ev.Conn] = e
 		return e
@@ -135,8 +162,16 @@ func ExportHAR(w io.Writer, events []session.Event) error {
 		ev := &events[i]
 		e := current[ev.Conn]
 		switch ev.Type {
+		case session.EventRequest:
+			e = open(ev)
+			setHARRequest(e, ev)
+			requested[ev.Conn] = true
 		case session.EventState:
 			if ev.To == session.StateConnecting {
+				if requested[ev.Conn] {
+					delete(requested, ev.Conn) // the request opened this entry
+					break
+				}
 				if ev.URL != "" {
 					lastURL[ev.Conn] = ev.URL
 				}
@@ -160,14 +195,22 @@ func ExportHAR(w io.Writer, events []session.Event) error {
 			if e == nil {
 				e = open(ev)
 			}
-			m := harWSMessage{Type: "receive", Time: float64(ev.Time.UnixNano()) / 1e9, Opcode: 1, Data: string(ev.Data)}
-			if ev.Dir == session.DirOut {
+			m := harWSMessage{Type: "receive", Time: float64(ev.Time.UnixNano()) / 1e9, Opcode: 1, Data: string(ev.Data), LatencyMS: ev.LatencyMS}
+			// "send" is what the client sent: us when we dialed, our
+			// peer when we accepted.
+			if (ev.Dir == session.DirOut) == (ev.Role != session.RoleServer) {
 				m.Type = "send"
 			}
 			if ev.Opcode == "binary" {
 				m.Opcode, m.Data = 2, base64.StdEncoding.EncodeToString(ev.Data)
 			}
 			e.WebSocketMessages = append(e.WebSocketMessages, m)
+		case session.EventHeld, session.EventReleased, session.EventDropped, session.EventFault:
+			if ev.Pair == 0 || e == nil {
+				continue // outside a relay, a dropped send is no message of the HAR
+			}
+			detail := firstOf(ev.Reason, ev.Detail, ev.Fault)
+			e.RelayEvents = append(e.RelayEvents, harRelayEvent{Type: string(ev.Type), Time: float64(ev.Time.UnixNano()) / 1e9, Dir: ev.Dir, ID: ev.ID, Detail: detail})
 		}
 	}
 	doc := harDoc{Log: harLog{Version: "1.2", Creator: harCreator{Name: "wsinspect", Version: version()},
@@ -257,6 +300,39 @@ func fillHARRequest(e *harEntry, ev *session.Event) {
 	for _, c := range (&http.Request{Header: h}).Cookies() {
 		r.Cookies = append(r.Cookies, harPair{Name: c.Name, Value: c.Value})
 	}
+}
+
+// setHARRequest fills an accepted socket's request from the upgrade
+// request we received: its path, its headers, and the URL its client
+// dialed (ws://Host/path: the request does not say whether TLS carried it).
+func setHARRequest(e *harEntry, ev *session.Event) {
+	host := ev.RequestHeaders.Get("Host")
+	setHARURL(e, "ws://"+host+ev.Path)
+	if ev.Method != "" {
+		e.Request.Method = ev.Method
+	}
+	e.Request.Headers = []harPair{}
+	keys := make([]string, 0, len(ev.RequestHeaders))
+	for k := range ev.RequestHeaders {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range ev.RequestHeaders[k] {
+			e.Request.Headers = append(e.Request.Headers, harPair{Name: k, Value: v})
+		}
+	}
+	e.Request.Comment = ""
+}
+
+// firstOf returns the first non-empty string.
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // fillHARResponse copies a handshake event into the entry's response.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,68 @@ func TestExportHARReconnectAndRefused(t *testing.T) {
 	var empty bytes.Buffer
 	if err := ExportHAR(&empty, nil); err != nil || !strings.Contains(empty.String(), `"entries": []`) {
 		t.Errorf("empty HAR = %s, %v", empty.String(), err)
+	}
+}
+
+// TestExportHARRelay: a relay pair is two entries, one per leg, each
+// naming its pair and leg. The app leg is written from the app's side (its
+// request, what it sent as "send"); the upstream leg carries each
+// forwarded message's latency; what the relay did is in _relayEvents.
+func TestExportHARRelay(t *testing.T) {
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	app := func(ev session.Event) session.Event {
+		ev.Conn, ev.Role, ev.Pair, ev.Leg = 1, session.RoleServer, 1, session.LegApp
+		return ev
+	}
+	up := func(ev session.Event) session.Event {
+		ev.Conn, ev.Role, ev.Pair, ev.Leg = 2, session.RoleClient, 1, session.LegUpstream
+		return ev
+	}
+	events := []session.Event{
+		app(session.Event{Time: at(0), Type: session.EventRequest, Method: "GET", Path: "/chat?room=1",
+			RequestHeaders: http.Header{"Host": {"127.0.0.1:8080"}, "Origin": {"http://localhost"}}}),
+		app(session.Event{Time: at(0), Type: session.EventState, To: session.StateConnecting, URL: "/chat?room=1"}),
+		up(session.Event{Time: at(1), Type: session.EventState, To: session.StateConnecting, URL: "ws://127.0.0.1:9000/chat?room=1"}),
+		up(session.Event{Time: at(3), Type: session.EventHandshake, Status: 101}),
+		up(session.Event{Time: at(3), Type: session.EventState, From: session.StateConnecting, To: session.StateOpen}),
+		app(session.Event{Time: at(4), Type: session.EventHandshake, Status: 101}),
+		app(session.Event{Time: at(4), Type: session.EventState, From: session.StateConnecting, To: session.StateOpen}),
+		app(session.Event{Time: at(10), Type: session.EventMessage, Dir: session.DirIn, Opcode: "text", Data: []byte("hi")}),
+		up(session.Event{Time: at(10), Type: session.EventMessage, Dir: session.DirOut, Opcode: "text", Data: []byte("hi"), LatencyMS: 0.2}),
+		app(session.Event{Time: at(20), Type: session.EventFault, Fault: "hold", Detail: "hold up"}),
+		app(session.Event{Time: at(30), Type: session.EventHeld, Dir: session.DirUp, ID: 7, Opcode: "text", Data: []byte("wait")}),
+	}
+	var b bytes.Buffer
+	if err := ExportHAR(&b, events); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	entries := harField(t, doc, "log", "entries").([]any)
+	if len(entries) != 2 {
+		t.Fatalf("%d entries, want one per leg:\n%s", len(entries), b.String())
+	}
+	a, u := entries[0], entries[1]
+	if harField(t, a, "_leg") != "app" || harField(t, a, "_pair") != 1.0 || harField(t, u, "_leg") != "upstream" {
+		t.Fatalf("legs: %v / %v", a, u)
+	}
+	if url := harField(t, a, "request", "url"); url != "ws://127.0.0.1:8080/chat?room=1" {
+		t.Errorf("app request url %v", url)
+	}
+	if !strings.Contains(b.String(), `"value": "http://localhost"`) {
+		t.Error("the app's request headers are missing")
+	}
+	if m := harField(t, a, "_webSocketMessages").([]any); len(m) != 1 || harField(t, m[0], "type") != "send" {
+		t.Errorf("app leg messages %v: what the app sent is \"send\"", m)
+	}
+	m := harField(t, u, "_webSocketMessages").([]any)
+	if len(m) != 1 || harField(t, m[0], "type") != "send" || harField(t, m[0], "_latencyMs") != 0.2 {
+		t.Errorf("upstream leg messages %v", m)
+	}
+	rel := harField(t, a, "_relayEvents").([]any)
+	if len(rel) != 2 || harField(t, rel[0], "detail") != "hold up" || harField(t, rel[1], "type") != "held" || harField(t, rel[1], "id") != 7.0 {
+		t.Errorf("relay events %v", rel)
 	}
 }

@@ -27,25 +27,26 @@ type Conn struct {
 	cfg  *dialConfig // client role
 	err  error       // client role: options were invalid, the socket fails at once
 
-	mu         sync.Mutex
-	state      State
-	queue      []outItem // not yet written: queued while not open, backlog while open
-	cur        *link     // the open connection, from open until closed
-	userClosed bool      // the user closed or aborted: do not reconnect
-	manual     bool      // the user asked to reconnect now
-	attemptN   int       // reconnect attempts since the last open
-	dialCancel context.CancelFunc
-	dialWhy    string // why the dial was cancelled
-	running    bool
-	done       chan struct{}
-	runWake    chan struct{} // wakes a waiting reconnect
-	lastClosed Event         // the last closed event, repeated when a reconnect is stopped
-	closingBy  string        // initiator of the current closing state
-	drain      *outItem      // close once the backlog is written (CloseWhenSent)
-	drainTimer *time.Timer   // bounds that wait by the close timeout
-	space      sync.Cond     // signalled when the backlog shrinks or the state changes
-	cdc        *codecState   // the current connection's decoder; nil when off
-	reqPath    string        // server role: the upgrade request's path and query
+	mu          sync.Mutex
+	state       State
+	queue       []outItem // not yet written: queued while not open, backlog while open
+	cur         *link     // the open connection, from open until closed
+	userClosed  bool      // the user closed or aborted: do not reconnect
+	manual      bool      // the user asked to reconnect now
+	attemptN    int       // reconnect attempts since the last open
+	dialCancel  context.CancelFunc
+	dialWhy     string // why the dial was cancelled
+	running     bool
+	done        chan struct{}
+	runWake     chan struct{} // wakes a waiting reconnect
+	lastClosed  Event         // the last closed event, repeated when a reconnect is stopped
+	closingBy   string        // initiator of the current closing state
+	drain       *outItem      // close once the backlog is written (CloseWhenSent, a relay's forwarded close)
+	drainDetail string        // what the closing state says of that close
+	drainTimer  *time.Timer   // bounds that wait by the close timeout
+	space       sync.Cond     // signalled when the backlog shrinks or the state changes
+	cdc         *codecState   // the current connection's decoder; nil when off
+	reqPath     string        // server role: the upgrade request's path and query
 }
 
 // outItem is something the user (or the engine) asked to write, in order.
@@ -331,11 +332,19 @@ func (c *Conn) WaitBacklog(limit int) {
 	}
 }
 
+// wakeWaiters wakes whoever waits on the socket's space (WaitBacklog,
+// WaitOpen, a relay's waitPeer) to look again.
+func (c *Conn) wakeWaiters() {
+	c.mu.Lock()
+	c.space.Broadcast()
+	c.mu.Unlock()
+}
+
 // closeDrained closes a socket whose backlog has been written when a
 // CloseWhenSent asked for it; c.mu must be held.
 func (c *Conn) closeDrained() {
 	if c.drain != nil && len(c.queue) == 0 && c.state == StateOpen && !c.cur.busy() {
-		c.closeLocked(c.drain.code, c.drain.reason, "")
+		c.closeLocked(c.drain.code, c.drain.reason, c.drainDetail)
 	}
 }
 

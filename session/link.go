@@ -64,8 +64,9 @@ type link struct {
 	cdc *codecState // shared by the reader and the writer; see codecState
 
 	// The writer's own.
-	wbuf []byte
-	fw   *flate.Writer
+	wbuf         []byte
+	closeWriteAt time.Time // when it began writing the close frame
+	fw           *flate.Writer
 
 	// The reader's own.
 	checker   wsframe.Checker
@@ -290,14 +291,21 @@ func (l *link) readData(h wsframe.Header) error {
 		l.utf.Done()
 		return l.violate(&wsframe.Violation{Rule: wsframe.RuleInvalidUTF8, Code: wsframe.CloseInvalidPayload, Detail: "a text message is not valid UTF-8"})
 	}
+	var last *outItem
 	if l.fwdFrames {
 		// Relay: each frame goes on as it arrived, fragmentation kept.
 		l.flushRead()
 		it := outItem{kind: itemForward, hdr: wsframe.Header{Fin: h.Fin, Opcode: h.Opcode}, data: l.msg[start:], arrived: time.Now()}
-		if h.Fin {
-			it.msg, it.opcode, it.frags = l.msg, wsframe.OpcodeName(l.msgOp), l.msgFrames
+		if !h.Fin {
+			c.pair.forward(l.dir, it)
+			l.waitPeer()
+			return nil
 		}
-		c.pair.forward(l.dir, it)
+		// The last frame goes once the message is reported (below): the
+		// goroutine woken last runs first, and that must be the other
+		// leg's writer, not the event consumers.
+		it.msg, it.opcode, it.frags = l.msg, wsframe.OpcodeName(l.msgOp), l.msgFrames
+		last = &it
 	}
 	if !h.Fin {
 		return nil
@@ -322,11 +330,41 @@ func (l *link) readData(h wsframe.Header) error {
 		l.flushRead() // the message before its answer
 		l.sendAuto(outs)
 	}
+	if last != nil {
+		l.flushRead() // the read before its forwarded write
+		c.pair.forward(l.dir, *last)
+		l.waitPeer()
+	}
 	if l.peer != nil && !l.fwdFrames {
 		l.flushRead()
 		c.pair.route(c, l.dir, op, data, now)
+		l.waitPeer()
 	}
 	return nil
+}
+
+// relayBacklog is how many items may wait to be written on a relay's
+// other leg before this leg's reader stops reading: a peer that reads
+// slower than the other side writes slows that side down through TCP, as
+// it would without the relay, instead of the relay holding the flood in
+// memory.
+const relayBacklog = 128
+
+// waitPeer blocks the reader while the other leg has more than
+// relayBacklog items to write, until it has written them, it is no longer
+// open, or this leg has ended (stop wakes it).
+func (l *link) waitPeer() {
+	t := l.peer.c
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for t.state == StateOpen && len(t.queue) > relayBacklog {
+		select {
+		case <-l.endedCh:
+			return
+		default:
+		}
+		t.space.Wait()
+	}
 }
 
 // deflateTail ends every compressed message (RFC 7692 §7.2.2).
@@ -488,6 +526,19 @@ func (l *link) forwardClose(code int, reason string) {
 	}
 	if code == wsframe.CloseNoStatus {
 		code = 0
+	}
+	if c.state == StateOpen && l.closeIn == nil && (len(c.queue) > 0 || l.inFlight) {
+		// What the other side sent before its close is written first,
+		// as it would arrive without the relay (bounded by the close
+		// timeout, like any graceful close).
+		if c.drain == nil {
+			c.drain = &outItem{kind: itemClose, code: code, reason: reason}
+			c.drainDetail = "forwarded from the other leg"
+		}
+		if c.drainTimer == nil {
+			c.armDrain()
+		}
+		return
 	}
 	if c.state == StateOpen {
 		c.beginClosing(InitiatorLocal, code, reason, "forwarded from the other leg", "the other leg is closing")

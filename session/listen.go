@@ -145,6 +145,12 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c := m.newConn(RoleServer, l.o.Conn)
 	req := readUpgradeRequest(r)
 	c.mu.Lock()
+	if l.o.relay != nil {
+		// The app leg's first events (its request) already name its pair.
+		p := m.newPair()
+		p.App = c
+		c.pair, c.leg = p, LegApp
+	}
 	c.running, c.done = true, make(chan struct{})
 	ended := func() {
 		c.mu.Lock()

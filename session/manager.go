@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,11 +157,12 @@ func (m *Manager) Do(target int, cmd Command) error {
 	if err != nil {
 		return err
 	}
+	if cmd.Kind.RelayControl() {
+		// Before any pair, "/to all" still sets what later pairs get.
+		return m.doRelay(target, conns, cmd)
+	}
 	if len(conns) == 0 {
 		return errors.New("no sockets")
-	}
-	if relayCommand(cmd.Kind) {
-		return m.doRelay(target, conns, cmd)
 	}
 	for _, c := range conns {
 		if err := m.doOne(c, cmd); err != nil && len(conns) == 1 {
@@ -170,8 +172,10 @@ func (m *Manager) Do(target int, cmd Command) error {
 	return nil
 }
 
-// relayCommand reports whether k is a relay control.
-func relayCommand(k CommandKind) bool {
+// RelayControl reports whether k acts on a relay pair rather than on one
+// socket: /hold, /release, /edit, /discard, /delay, /throttle, /drop, /up
+// and /down.
+func (k CommandKind) RelayControl() bool {
 	switch k {
 	case CmdHold, CmdRelease, CmdDiscard, CmdDelay, CmdThrottle, CmdDrop, CmdInject:
 		return true
@@ -187,23 +191,43 @@ func (m *Manager) doRelay(target int, conns []*Conn, cmd Command) error {
 	var pairs []*Pair
 	seen := map[*Pair]bool{}
 	for _, c := range conns {
-		if c.pair != nil && !seen[c.pair] {
-			seen[c.pair] = true
-			pairs = append(pairs, c.pair)
+		c.mu.Lock()
+		p := c.pair
+		c.mu.Unlock()
+		if p != nil && !seen[p] {
+			seen[p] = true
+			pairs = append(pairs, p)
 		}
 	}
-	if target == 0 {
+	_, setting := cmd.dirSetting()
+	switch {
+	case target == 0 && setting:
 		if err := m.setPairDefaults(cmd); err != nil {
 			return err
 		}
-	} else if len(pairs) == 0 {
+		// The setting outlives the pairs up now: it is an event of its own.
+		what := describeControl(cmd)
+		m.Emit(Event{Type: EventFault, Fault: strings.Fields(what)[0], Detail: what + " (every pair, and pairs that open later)"})
+	case target == 0 && len(pairs) == 0:
+		return fmt.Errorf("/%s: no relay pair yet", cmd.Kind)
+	case len(pairs) == 0:
 		return fmt.Errorf("/%s: socket #%d is not part of a relay", cmd.Kind, target)
 	}
+	// A held message is in one pair: releasing or discarding across every
+	// pair succeeds when one of them held something.
+	anyPair := cmd.Kind == CmdRelease || cmd.Kind == CmdDiscard
 	var firstErr error
+	done := false
 	for _, p := range pairs {
-		if err := p.do(cmd); err != nil && firstErr == nil {
+		err := p.do(cmd)
+		if err == nil {
+			done = true
+		} else if firstErr == nil {
 			firstErr = err
 		}
+	}
+	if anyPair && done {
+		return nil
 	}
 	return firstErr
 }

@@ -150,7 +150,7 @@ func upstreamOptions(o *RelayOptions, r *http.Request) (Options, error) {
 func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn) {
 	m := l.m
 	o := l.o.relay
-	p := m.newPair()
+	p := app.pair // set by serveHTTP, before the app leg's first event
 	uo, err := upstreamOptions(o, r)
 	up := m.newConn(RoleClient, uo)
 	cfg, cerr := newDialConfig(uo)
@@ -158,11 +158,10 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 	if err == nil {
 		err = cerr
 	}
-	p.App, p.Upstream = app, up
-	app.mu.Lock()
-	app.pair, app.leg = p, LegApp
-	app.mu.Unlock()
 	up.mu.Lock()
+	p.mu.Lock()
+	p.Upstream = up
+	p.mu.Unlock()
 	up.pair, up.leg = p, LegUpstream
 	up.running, up.done = true, make(chan struct{})
 	up.setState(StateConnecting, Event{URL: uo.URL})
@@ -181,8 +180,17 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 	up.mu.Unlock()
 	var hr *handshakeResult
 	if err == nil {
-		hr, err = clientHandshake(ctx, cfg, uo)
+		// The dial runs on a goroutine of its own: the stack it grows goes
+		// with it, instead of staying with the app leg's reader (this
+		// goroutine) for the life of the pair.
+		dialed := make(chan struct{})
+		go func() {
+			defer close(dialed)
+			hr, err = clientHandshake(ctx, cfg, uo)
+		}()
+		<-dialed
 	}
+	cancel() // the dial's deadline is done with: do not keep its timer and context for the pair's life
 	var he *HandshakeError
 	if hr != nil {
 		up.emit(up.handshakeEvent(hr))
@@ -293,9 +301,12 @@ func (p *Pair) passthrough(dir string) bool {
 	return !s.hold && s.drop == 0 && s.delay == 0 && s.throttle == 0
 }
 
-// target is the leg that writes messages travelling in dir.
+// target is the leg that writes messages travelling in dir (nil while
+// the upstream leg is not created yet).
 func (p *Pair) target(dir string) *Conn {
 	if dir == DirUp {
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		return p.Upstream
 	}
 	return p.App
@@ -350,7 +361,7 @@ func (p *Pair) Release(id uint64, data []byte) error {
 	p.held = kept
 	p.mu.Unlock()
 	if len(out) == 0 {
-		return fmt.Errorf("no held message %d", id)
+		return noHeld(p.ID, id)
 	}
 	for _, h := range out {
 		from := p.App
@@ -384,7 +395,7 @@ func (p *Pair) Discard(id uint64) error {
 	p.held = kept
 	p.mu.Unlock()
 	if len(out) == 0 {
-		return fmt.Errorf("no held message %d", id)
+		return noHeld(p.ID, id)
 	}
 	for _, h := range out {
 		from := p.App
@@ -394,6 +405,14 @@ func (p *Pair) Discard(id uint64) error {
 		from.emit(Event{Type: EventDropped, Dir: h.dir, ID: h.id, Opcode: h.opcode, Len: len(h.data), Reason: "discarded while held"})
 	}
 	return nil
+}
+
+// noHeld is the error of a release or discard that found nothing.
+func noHeld(pair int, id uint64) error {
+	if id == 0 {
+		return fmt.Errorf("pair %d holds no message", pair)
+	}
+	return fmt.Errorf("pair %d holds no message %d", pair, id)
 }
 
 // Held lists the held messages' ids, oldest first.
@@ -440,7 +459,11 @@ func (p *Pair) do(cmd Command) error {
 	case CmdDiscard:
 		return p.Discard(cmd.ID)
 	case CmdInject:
-		p.target(cmd.Dir).Send(cmd.Opcode, cmd.Data)
+		t := p.target(cmd.Dir)
+		if t == nil {
+			return fmt.Errorf("pair %d has no upstream leg yet: nothing sent %s", p.ID, cmd.Dir)
+		}
+		t.Send(cmd.Opcode, cmd.Data)
 		return nil
 	}
 	return fmt.Errorf("/%s is not a relay control", cmd.Kind)

@@ -215,3 +215,64 @@ func itoa(n uint64) string {
 	}
 	return string(b)
 }
+
+// TestRelayHoldBeforeAnyPair: "/to all" controls given before any app has
+// connected apply to the pairs that open later, and the app leg's very
+// first event (its request) already names its pair and leg.
+func TestRelayHoldBeforeAnyPair(t *testing.T) {
+	p := startPeer(t, "node-ws")
+	r, url := startRelay(t, RelayOptions{Upstream: Options{URL: p.base}})
+	hold, _ := ParseCommand("/hold up")
+	if err := r.m.Do(0, hold); err != nil {
+		t.Fatalf("/hold up before any pair: %v", err)
+	}
+	if ev := r.wait(0, 5*time.Second, "the setting", func(ev Event) bool { return ev.Type == EventFault }); ev.Fault != "hold" || !strings.Contains(ev.Detail, "pairs that open later") {
+		t.Fatalf("fault: %s", ev.AppendJSON(nil))
+	}
+	release, _ := ParseCommand("/release all")
+	if err := r.m.Do(0, release); err == nil || !strings.Contains(err.Error(), "no relay pair yet") {
+		t.Fatalf("/release all before any pair: %v", err)
+	}
+	app := newRecorder(t)
+	c := app.m.Open(Options{URL: url + "/echo"})
+	app.waitState(1, StateOpen)
+	req := r.wait(1, 10*time.Second, "request", func(ev Event) bool { return ev.Type == EventRequest })
+	if req.Pair != 1 || req.Leg != LegApp {
+		t.Fatalf("request: %s", req.AppendJSON(nil))
+	}
+	c.Send("text", []byte("wait for me"))
+	held := r.wait(1, 10*time.Second, "held", func(ev Event) bool { return ev.Type == EventHeld })
+	if err := r.m.Do(0, release); err != nil {
+		t.Fatalf("/release all: %v", err)
+	}
+	app.wait(1, 10*time.Second, "echo", func(ev Event) bool {
+		return ev.Type == EventMessage && ev.Dir == DirIn && string(ev.Data) == "wait for me"
+	})
+	r.wait(1, 10*time.Second, "released", func(ev Event) bool { return ev.Type == EventReleased && ev.ID == held.ID })
+	if err := r.m.Do(0, release); err == nil || !strings.Contains(err.Error(), "holds no message") {
+		t.Fatalf("/release all with nothing held: %v", err)
+	}
+	c.Close(1000, "")
+	app.waitEnd(c)
+}
+
+// TestRelayFloodThenClose: a server that writes a flood and closes at once
+// gets every message to the app before its close, however far the app
+// leg is behind: the close waits for what came before it. The upstream
+// reader waits for the app leg instead of queueing the flood.
+func TestRelayFloodThenClose(t *testing.T) {
+	const n = 5000
+	s := startLab(t, lab.Options{})
+	r, url := startRelay(t, RelayOptions{Upstream: Options{URL: s.URL("/")}})
+	app := newRecorder(t)
+	c := app.m.Open(Options{URL: url + "/flood?n=" + itoa(n) + "&size=40"})
+	evs := app.waitEnd(c)
+	end := evs[len(evs)-1]
+	got := count(evs, func(ev Event) bool { return ev.Type == EventMessage && ev.Dir == DirIn })
+	if got != n || end.Code != 1000 || !end.Clean {
+		t.Fatalf("the app got %d of %d messages, then %s", got, n, end.AppendJSON(nil))
+	}
+	if d := count(r.all(), func(ev Event) bool { return ev.Type == EventDropped }); d != 0 {
+		t.Fatalf("the relay dropped %d messages", d)
+	}
+}

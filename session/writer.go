@@ -82,7 +82,12 @@ func (l *link) writeLoop(done chan struct{}) {
 			l.writeFailed(it, errStopped)
 			continue
 		}
-		err := l.writeItem(&it)
+		var err error
+		if batchable(&it) {
+			it, err = l.writeBatch(&it)
+		} else {
+			err = l.writeItem(&it)
+		}
 		if err == nil && it.rate > 0 && !l.sleepUntil(time.Now().Add(time.Duration(float64(len(it.data))/float64(it.rate)*float64(time.Second)))) {
 			err = errStopped
 		}
@@ -135,9 +140,30 @@ func (l *link) writeFailed(it outItem, err error) {
 // writeItem encodes one item and writes it with one write call, reporting
 // its events first.
 func (l *link) writeItem(it *outItem) error {
+	if it.kind == itemFin {
+		l.c.emit(Event{Type: EventFault, Fault: "fin", ID: it.id, Detail: "we half-closed TCP (FIN) without a close frame"})
+		l.c.mu.Lock()
+		l.finSent = true
+		l.c.mu.Unlock()
+		return l.closeWrite()
+	}
+	return l.flush(l.encodeItem(it, l.wbuf[:0], time.Now()))
+}
+
+// flush writes buf with one write call, keeping a small buffer for the
+// next frames.
+func (l *link) flush(buf []byte) error {
+	if cap(buf) <= 64<<10 {
+		l.wbuf = buf[:0]
+	}
+	_, err := l.nc.Write(buf)
+	return err
+}
+
+// encodeItem appends an item's bytes on the wire to buf and reports its
+// events; itemFin is writeItem's.
+func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 	c := l.c
-	buf := l.wbuf[:0]
-	now := time.Now()
 	switch it.kind {
 	case itemData:
 		op := wsframe.OpBinary
@@ -195,6 +221,7 @@ func (l *link) writeItem(it *outItem) error {
 		buf = l.appendFrame(buf, h, it.data)
 		c.emit(l.frameEvent(now, h, len(it.data), it.data, it))
 	case itemClose:
+		l.closeWriteAt = now
 		h := wsframe.Header{Fin: true, Opcode: wsframe.OpClose}
 		p := wsframe.ClosePayload(it.code, it.reason)
 		buf = l.appendFrame(buf, h, p)
@@ -202,6 +229,7 @@ func (l *link) writeItem(it *outItem) error {
 		ev.Code, ev.Reason = it.code, it.reason
 		c.emit(ev)
 	case itemFrame:
+		l.closeWriteAt = now
 		h := it.hdr
 		if h.Masked {
 			h.Mask = wsframe.NewMask()
@@ -218,18 +246,67 @@ func (l *link) writeItem(it *outItem) error {
 	case itemRaw:
 		buf = append(buf, it.data...)
 		c.emit(Event{Time: now, Type: EventFrame, Dir: DirOut, Opcode: "raw", Len: len(it.data), Data: it.data, ID: it.id, Crafted: true})
-	case itemFin:
-		c.emit(Event{Time: now, Type: EventFault, Fault: "fin", ID: it.id, Detail: "we half-closed TCP (FIN) without a close frame"})
+	}
+	return buf
+}
+
+// maxBatch bounds the bytes the writer gathers into one write.
+const maxBatch = 64 << 10
+
+// batchable reports whether an item may share one write with the items
+// queued behind it: a data message, a relayed frame, a ping or a pong,
+// with no /delay or /throttle to honour between them.
+func batchable(it *outItem) bool {
+	switch it.kind {
+	case itemData, itemForward, itemPing, itemPong:
+		return it.delay == 0 && it.rate == 0
+	}
+	return false
+}
+
+// nextBatchable takes the next item when it may join the write being
+// gathered; c.mu must be held.
+func (l *link) nextBatchable() (outItem, bool) {
+	var head *outItem
+	switch {
+	case len(l.ctrl) > 0:
+		head = &l.ctrl[0]
+	case l.c.state == StateOpen && len(l.c.queue) > 0:
+		head = &l.c.queue[0]
+	}
+	if head == nil || !batchable(head) || l.ended || l.finSent {
+		return outItem{}, false
+	}
+	it, _ := l.next()
+	if it.kind == itemPing {
+		l.pingWritten(it)
+	}
+	return it, true
+}
+
+// writeBatch writes it and whatever batchable items are queued behind it
+// with one write call: a flood of small messages costs one system call
+// per batch instead of one per frame. Each item's events are reported as
+// it is encoded, in order, before the write, as writeItem does.
+func (l *link) writeBatch(it *outItem) (outItem, error) {
+	c := l.c
+	now := time.Now()
+	buf := l.encodeItem(it, l.wbuf[:0], now)
+	last := *it
+	for len(buf) < maxBatch {
 		c.mu.Lock()
-		l.finSent = true
+		nx, ok := l.nextBatchable()
 		c.mu.Unlock()
-		return l.closeWrite()
+		if !ok {
+			break
+		}
+		if nx.arrived.After(now) {
+			now = time.Now() // it came in after the batch began: its latency is never negative
+		}
+		buf = l.encodeItem(&nx, buf, now)
+		last = nx
 	}
-	if cap(buf) <= 64<<10 {
-		l.wbuf = buf[:0] // keep a small buffer for the next frame
-	}
-	_, err := l.nc.Write(buf)
-	return err
+	return last, l.flush(buf)
 }
 
 // latency is how long a forwarded item took through the relay.
@@ -344,7 +421,9 @@ func (l *link) closeWritten(it outItem) {
 			l.armClose(c.opts.CloseTimeout)
 		}
 	}
-	l.closeOut = &closeInfo{code: code, reason: it.reason, at: time.Now()}
+	// When the write began, not when it returned: the writer may run
+	// after the reader has already seen the answer.
+	l.closeOut = &closeInfo{code: code, reason: it.reason, at: l.closeWriteAt}
 	switch {
 	case l.violation != nil || l.eof:
 		// Nothing will answer: the peer broke the protocol or has ended
@@ -420,6 +499,11 @@ func (l *link) stop(why string) {
 	}
 	l.ended = true
 	close(l.endedCh)
+	if l.peer != nil {
+		// A reader of the other leg waiting for this one to write
+		// (waitPeer) looks again; never with both locks held.
+		go l.peer.c.wakeWaiters()
+	}
 	if why != "" {
 		l.endWhy = why
 	}

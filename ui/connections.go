@@ -10,12 +10,13 @@ import (
 	"github.com/wsinspect/wsinspect/session"
 )
 
-// connectionsPane lists the sockets, two lines each: the state badge, id,
-// state and URL, then the traffic counters and how it ended. The selected
-// socket is the one the log, timeline and composer follow.
+// connectionsPane lists the sockets, two lines each (one when space is
+// short): the state badge, id, state and URL, then the traffic counters and
+// how it ended. The legs of a relay pair stand together under a line for the
+// pair. The selected socket is the one the log, timeline and composer follow.
 type connectionsPane struct {
 	c       *common
-	cursor  int // index into socks.order
+	cursor  int // index into socks.display()
 	offset  int // first visible socket
 	width   int
 	height  int
@@ -31,16 +32,16 @@ func (p *connectionsPane) SetSize(w, h int) { p.width, p.height = w, h }
 
 // selected returns the id of the selected socket, 0 when there is none.
 func (p connectionsPane) selected() int {
-	order := p.c.socks.order
-	if len(order) == 0 {
+	ids := p.c.socks.display()
+	if len(ids) == 0 {
 		return 0
 	}
-	return order[clamp(p.cursor, 0, len(order)-1)]
+	return ids[clamp(p.cursor, 0, len(ids)-1)]
 }
 
 // selectID moves the selection to socket id if it exists.
 func (p *connectionsPane) selectID(id int) {
-	for i, v := range p.c.socks.order {
+	for i, v := range p.c.socks.display() {
 		if v == id {
 			p.cursor = i
 			p.scroll()
@@ -59,21 +60,46 @@ func rowLines(n, room int) int {
 	return 1
 }
 
-// perSocket is how many lines one socket takes at the pane's size.
-func (p *connectionsPane) perSocket() int { return rowLines(len(p.c.socks.order), p.height-2) }
+// perSocket is how many lines one socket takes at the pane's size (the
+// lines of relay pairs counted).
+func (p *connectionsPane) perSocket() int {
+	return rowLines(len(p.c.socks.order)+p.c.socks.pairsShown(), p.height-2)
+}
+
+// lines is how many lines the socket at display index i takes, its pair's
+// line included.
+func (p *connectionsPane) lines(ids []int, i int) int {
+	if p.c.socks.startsPair(ids, i) {
+		return p.perSocket() + 1
+	}
+	return p.perSocket()
+}
 
 func (p *connectionsPane) visible() int { return max((p.height-2)/p.perSocket(), 1) }
 
 func (p *connectionsPane) scroll() {
-	n := len(p.c.socks.order)
+	ids := p.c.socks.display()
+	n := len(ids)
 	p.cursor = clamp(p.cursor, 0, max(n-1, 0))
+	p.offset = clamp(p.offset, 0, max(n-1, 0))
 	if p.cursor < p.offset {
 		p.offset = p.cursor
 	}
-	if p.cursor >= p.offset+p.visible() {
-		p.offset = p.cursor - p.visible() + 1
+	room := max(p.height-2, 1)
+	used := func(from, to int) int {
+		h := 0
+		for i := from; i <= to && i < n; i++ {
+			h += p.lines(ids, i)
+		}
+		return h
 	}
-	p.offset = clamp(p.offset, 0, max(n-p.visible(), 0))
+	for p.offset < p.cursor && used(p.offset, p.cursor) > room {
+		p.offset++
+	}
+	// Fill the pane from the end when it would show blank lines.
+	for p.offset > 0 && used(p.offset-1, n-1) <= room {
+		p.offset--
+	}
 }
 
 // Update moves the selection.
@@ -89,7 +115,7 @@ func (p connectionsPane) Update(msg tea.Msg) (connectionsPane, tea.Cmd) {
 		case key.Matches(msg, k.Top):
 			p.cursor = 0
 		case key.Matches(msg, k.Bottom):
-			p.cursor = len(p.c.socks.order) - 1
+			p.cursor = len(p.c.socks.display()) - 1
 		case key.Matches(msg, k.PageUp):
 			p.cursor -= p.visible()
 		case key.Matches(msg, k.PageDown):
@@ -111,7 +137,15 @@ func (p *connectionsPane) clickRow(y int) {
 	if y < 1 {
 		return
 	}
-	p.cursor = p.offset + (y-1)/p.perSocket()
+	ids := p.c.socks.display()
+	line := 1
+	for i := p.offset; i < len(ids); i++ {
+		line += p.lines(ids, i)
+		if y < line {
+			p.cursor = i
+			break
+		}
+	}
 	p.scroll()
 }
 
@@ -122,8 +156,12 @@ func (p connectionsPane) View() string {
 	lines := make([]string, 0, p.height)
 	same := s.sameHost()
 	one := p.perSocket() == 1
-	for i := p.offset; i < len(s.order) && len(lines) < p.height-2; i++ {
-		sk := s.byID[s.order[i]]
+	ids := s.display()
+	for i := p.offset; i < len(ids) && len(lines) < p.height-2; i++ {
+		sk := s.byID[ids[i]]
+		if s.startsPair(ids, i) {
+			lines = append(lines, p.pairLine(s.pairOf(sk), inner))
+		}
 		st := &p.c.styles
 		if i == p.cursor {
 			st = plainStyles()
@@ -142,14 +180,32 @@ func (p connectionsPane) View() string {
 		}
 		lines = append(lines, row...)
 	}
-	if len(s.order) == 0 {
+	if len(lines) > p.height-2 {
+		lines = lines[:max(p.height-2, 0)]
+	}
+	if len(ids) == 0 {
 		lines = append(lines, p.c.styles.App.Muted.Render(" no sockets yet"))
 	}
 	badge := ""
-	if n := len(s.order); n > p.visible() {
+	if n := len(ids); n > p.visible() {
 		badge = p.c.styles.App.Muted.Render(strconv.Itoa(p.cursor+1) + "/" + strconv.Itoa(n))
 	}
 	return p.c.styles.box("Connections", badge, lines, p.width, p.height, p.focused)
+}
+
+// pairLine is the line above a relay pair's legs: what crossed it each
+// way, the last message's time through it, and how many are held.
+func (p connectionsPane) pairLine(rp *relayPair, width int) string {
+	st := &p.c.styles
+	line := " " + st.Row.Kind.Render("⇄ pair "+strconv.Itoa(rp.id)) + " " +
+		st.Row.Out.Render("↑"+shortCount(rp.up)) + " " + st.Row.In.Render("↓"+shortCount(rp.down))
+	if rp.lastLat > 0 {
+		line += " " + st.Row.Muted.Render(humanMS(rp.lastLat))
+	}
+	if n := len(rp.held); n > 0 {
+		line += " " + st.Row.Queued.Render("held "+strconv.Itoa(n))
+	}
+	return truncate(line, width)
 }
 
 // stateIcon is the glyph of the badge; the shape tells states apart
@@ -176,7 +232,10 @@ func stateIcon(st session.State) string {
 func (p connectionsPane) row(sk *socket, width int, sameHost bool, st *Styles) (string, string) {
 	head := p.head(sk, st)
 	first := head + st.Row.Normal.Render(truncate(p.url(sk, sameHost), max(width-lipgloss.Width(head), 1)))
-	const indent = 5
+	indent := 5
+	if sk.pair != 0 {
+		indent = 7
+	}
 	facts := p.facts(sk, st, width-indent)
 	return first, strings.Repeat(" ", indent) + facts
 }
@@ -200,7 +259,12 @@ func (p connectionsPane) url(sk *socket, sameHost bool) string {
 	if sameHost {
 		short = sk.shortPath
 	}
-	if sk.role == session.RoleServer {
+	switch {
+	case sk.leg == session.LegApp:
+		short = "⇠ app " + short // the path the app asked for
+	case sk.leg == session.LegUpstream:
+		short = "⇢ upstream " + sk.shortPath // the host is in the title
+	case sk.role == session.RoleServer:
 		short = "⇠ " + short // accepted: the request path, not a URL we dialed
 	}
 	return inert(short, oneLine, 256)
@@ -221,7 +285,11 @@ func (p connectionsPane) head(sk *socket, st *Styles) string {
 	if sk.halfClosed && !sk.state.Final() {
 		label += " ½"
 	}
-	return " " + ss.Render(stateIcon(sk.state)) + " " + st.Row.Normal.Render(fit("#"+strconv.Itoa(sk.id), 4)) +
+	indent := " "
+	if sk.pair != 0 {
+		indent = "   " // a leg, under its pair's line
+	}
+	return indent + ss.Render(stateIcon(sk.state)) + " " + st.Row.Normal.Render(fit("#"+strconv.Itoa(sk.id), 4)) +
 		ss.Render(fit(label, 11)) + " "
 }
 

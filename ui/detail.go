@@ -141,9 +141,18 @@ func (p *detailPane) build(e *entry, width int) []string {
 	out = append(out, st.Detail.Header.Render(strings.Join(head, " · ")))
 
 	switch e.kind {
-	case kindText, kindBinary, kindQueued, kindDropped:
+	case kindText, kindBinary, kindQueued, kindDropped, kindHeld, kindReleased:
 		if e.id != 0 {
 			kv("id", strconv.FormatUint(e.id, 10))
+		}
+		if e.lat > 0 {
+			kv("relay", "forwarded "+relayWay(e.has(flagUp) || p.relayUp(e))+" in "+humanMS(float64(e.lat)))
+		}
+		switch e.kind {
+		case kindHeld:
+			kv("relay", "held on its way "+relayWay(e.has(flagUp))+": enter releases it, e edits it, d discards it (Held pane)")
+		case kindReleased:
+			kv("relay", "let through "+relayWay(e.has(flagUp))+" "+e.text)
 		}
 		if e.kind == kindQueued {
 			kv("status", queueStatus(e, p.c))
@@ -194,6 +203,21 @@ func (p *detailPane) build(e *entry, width int) []string {
 		out = append(out, p.eventLines(e, kv)...)
 	}
 	return wrapLines(out, width)
+}
+
+// relayUp reports whether e was written by a relay's upstream leg, i.e.
+// travelled from the app to the server.
+func (p *detailPane) relayUp(e *entry) bool {
+	sk := p.c.socks.get(int(e.conn))
+	return sk != nil && sk.leg == session.LegUpstream && e.out()
+}
+
+// relayWay names a direction through a relay.
+func relayWay(up bool) string {
+	if up {
+		return "↑ app → server"
+	}
+	return "↓ server → app"
 }
 
 // frameFacts lists the header bits of a frame.

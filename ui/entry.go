@@ -25,9 +25,11 @@ const (
 	kindHandshake
 	kindEOF
 	kindError
+	kindHeld     // relay: a message held by an intercept
+	kindReleased // relay: a held message let through (maybe edited)
 )
 
-var kindNames = [...]string{"text", "binary", "ping", "pong", "close", "frame", "queued", "dropped", "state", "handshake", "eof", "error"}
+var kindNames = [...]string{"text", "binary", "ping", "pong", "close", "frame", "queued", "dropped", "state", "handshake", "eof", "error", "held", "released"}
 
 // String names the kind as the log and the filter spell it.
 func (k entryKind) String() string {
@@ -39,13 +41,15 @@ func (k entryKind) String() string {
 
 // entry flags.
 const (
-	flagIn     uint8 = 1 << iota // received; else sent or local
-	flagOut                      // sent
-	flagFin                      // frame FIN bit
-	flagRSV1                     // frame RSV1 (compressed)
-	flagMasked                   // frame masked
-	flagAuto                     // sent by the library, not the user (pong reply, close reply)
-	flagWire                     // reported only in wire mode
+	flagIn     uint16 = 1 << iota // received; else sent or local
+	flagOut                       // sent
+	flagFin                       // frame FIN bit
+	flagRSV1                      // frame RSV1 (compressed)
+	flagMasked                    // frame masked
+	flagAuto                      // sent by the library, not the user (pong reply, close reply)
+	flagWire                      // reported only in wire mode
+	flagUp                        // relay: held, released or dropped on its way up (app → server)
+	flagDown                      // relay: … on its way down (server → app)
 )
 
 // Outcome of a queued message, updated in place when its fate is known.
@@ -71,17 +75,18 @@ type entry struct {
 	length  int32
 	code    int32 // close code, HTTP status
 	rtt     float32
+	lat     float32 // relay: a forwarded message's time through the relay, ms
 	frames  uint16
 	conn    uint16
+	flags   uint16
 	kind    entryKind
-	flags   uint8
 	outcome uint8
 }
 
 func (e *entry) time() time.Time { return time.Unix(0, e.at) }
 func (e *entry) in() bool        { return e.flags&flagIn != 0 }
 func (e *entry) out() bool       { return e.flags&flagOut != 0 }
-func (e *entry) has(f uint8) bool {
+func (e *entry) has(f uint16) bool {
 	return e.flags&f != 0
 }
 
@@ -144,7 +149,7 @@ func (e *entry) binary() bool {
 	switch e.kind {
 	case kindBinary, kindFrame:
 		return true
-	case kindQueued:
+	case kindQueued, kindHeld:
 		if e.text == "binary" {
 			return true
 		}

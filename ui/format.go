@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -95,7 +96,9 @@ func pad2(n int) string {
 
 // humanMS renders milliseconds as the engine reports them (rtt_ms, duration_ms).
 func humanMS(ms float64) string {
-	return humanDuration(time.Duration(ms * float64(time.Millisecond)))
+	// Rounded to the nanosecond: a latency kept as float32 is 0.20999999
+	// ms, which must still read 210µs.
+	return humanDuration(time.Duration(math.Round(ms * float64(time.Millisecond))))
 }
 
 // clock renders a timestamp as the log shows it: 12:01:07.114.

@@ -31,7 +31,11 @@ func (m *Model) paneHelp() []key.Binding {
 	case paneComposer:
 		return []key.Binding{k.Send, k.Newline, k.RecallOld, k.Save, k.Saved, k.Back, k.ForceQuit}
 	case paneLog:
-		return []key.Binding{k.Down, k.Filter, k.Open, k.Zoom, k.Follow, k.Wire, k.AllSocks, k.Copy, k.Compose, k.NextPane, k.Help, k.Quit}
+		// In a relay the leg/pair toggle comes first: it is what the
+		// log is about there (it is hidden otherwise).
+		return []key.Binding{k.PairView, k.Down, k.Filter, k.Open, k.Zoom, k.Follow, k.Wire, k.AllSocks, k.Copy, k.Compose, k.NextPane, k.Help, k.Quit}
+	case paneHeld:
+		return []key.Binding{k.Down, k.Release, k.EditHeld, k.Discard, k.PairView, k.Compose, k.NextPane, k.Help, k.Quit}
 	case paneDetail:
 		return []key.Binding{k.Down, k.Copy, k.Zoom, k.Back, k.NextPane, k.Help, k.Quit}
 	case paneTimeline:
@@ -48,6 +52,7 @@ func (m *Model) fullHelp() [][]key.Binding {
 		{k.New, k.Close, k.Abort, k.Reconnect, k.Ping, k.Forget, k.Timeline, k.Zoom, k.AllSocks, k.Script},
 		{k.Filter, k.Follow, k.Wire, k.Copy, k.Help, k.Quit, k.ForceQuit},
 		{k.Compose, k.Send, k.Newline, k.RecallOld, k.RecallNew, k.Save, k.Saved, k.Delete},
+		{k.PairView, k.Release, k.EditHeld, k.Discard},
 	}
 }
 
@@ -71,9 +76,19 @@ func (m *Model) helpOverlay(width int) string {
 		"relay: /hold /release /edit /discard /delay /throttle /drop /up /down",
 		"/expect …   checks, in scripts (wsinspect test); e saves a socket as one",
 		"",
+	}
+	if m.c.relay {
+		cmds = append(cmds,
+			st.Overlay.Title.Render("Relay (the selected socket's pair; /to all: every pair)"),
+			"/hold up|down|both|off [re:PATTERN]   up = app → server",
+			"/release [ID|all]  /edit ID TEXT  /discard ID|all",
+			"/delay DIR D  /throttle DIR RATE  /drop DIR N  /up TEXT  /down TEXT",
+			"")
+	}
+	cmds = append(cmds,
 		st.Overlay.Title.Render("Log filter ( / )"),
 		"word (lower case ignores case) · re:REGEX · kind:ping,pong word",
-	}
+	)
 	body := lipgloss.JoinVertical(lipgloss.Left,
 		st.Overlay.Title.Render("Keys"), "", keys, "", strings.Join(cmds, "\n"), "",
 		st.App.Muted.Render("esc or ? closes"))

@@ -87,6 +87,9 @@ func (m *Model) overlayKey(msg tea.KeyPressMsg) tea.Cmd {
 // globalKey handles the keys that work in every pane.
 func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := &m.c.keys
+	if m.focus == paneHeld && key.Matches(msg, k.Release, k.EditHeld, k.Discard) {
+		return nil, false // the Held pane's own keys (enter, e, d) win there
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.startQuit(), true
@@ -115,6 +118,13 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.AllSocks):
 		m.log.all = !m.log.all
 		m.log.rebuild()
+	case key.Matches(msg, k.PairView):
+		m.log.setPairView(!m.log.pairView)
+		if m.log.pairView {
+			m.setFlash("log: a relay pair's legs together, each forwarded message once with its latency", false)
+		} else {
+			m.setFlash("log: one leg, every frame it read and wrote", false)
+		}
 	case key.Matches(msg, k.Follow):
 		m.log.setFollow(!m.log.follow)
 		if m.log.follow {
@@ -224,6 +234,8 @@ func (m *Model) updatePane(p pane, msg tea.Msg) tea.Cmd {
 		m.detail, cmd = m.detail.Update(msg)
 	case paneTimeline:
 		m.timeline, cmd = m.timeline.Update(msg)
+	case paneHeld:
+		m.held, cmd = m.held.Update(msg)
 	}
 	return cmd
 }

@@ -33,6 +33,7 @@ type KeyMap struct {
 	Forget    key.Binding // take an ended socket off the list
 	Follow    key.Binding
 	AllSocks  key.Binding
+	PairView  key.Binding // relay: the log shows one leg or the pair
 	Copy      key.Binding
 	Script    key.Binding // save the selected socket's session as a .ws script
 	Help      key.Binding
@@ -47,6 +48,11 @@ type KeyMap struct {
 	Save      key.Binding
 	Saved     key.Binding
 	Delete    key.Binding // delete a saved message in the picker
+
+	// Held pane (relay).
+	Release  key.Binding
+	EditHeld key.Binding
+	Discard  key.Binding
 }
 
 // DefaultKeyMap returns the default bindings.
@@ -78,6 +84,7 @@ func DefaultKeyMap() KeyMap {
 		Forget:    b([]string{"d"}, "d", "forget"),
 		Follow:    b([]string{"f"}, "f", "follow"),
 		AllSocks:  b([]string{"s"}, "s", "one/all sockets"),
+		PairView:  b([]string{"v"}, "v", "leg/pair view"),
 		Copy:      b([]string{"y"}, "y", "copy payload"),
 		Script:    b([]string{"e"}, "e", "save as .ws script"),
 		Help:      b([]string{"?"}, "?", "help"),
@@ -91,6 +98,10 @@ func DefaultKeyMap() KeyMap {
 		Save:      b([]string{"ctrl+s"}, "ctrl+s", "save message"),
 		Saved:     b([]string{"ctrl+o"}, "ctrl+o", "saved messages"),
 		Delete:    b([]string{"ctrl+d", "delete"}, "ctrl+d", "delete saved"),
+
+		Release:  b([]string{"enter"}, "enter", "release"),
+		EditHeld: b([]string{"e"}, "e", "edit, then release"),
+		Discard:  b([]string{"d"}, "d", "discard"),
 	}
 }
 
@@ -105,7 +116,8 @@ func (k *KeyMap) actions() map[string]*key.Binding {
 		"all_sockets": &k.AllSocks, "copy": &k.Copy, "save_script": &k.Script, "help": &k.Help, "quit": &k.Quit,
 		"force_quit": &k.ForceQuit, "send": &k.Send, "newline": &k.Newline,
 		"recall_older": &k.RecallOld, "recall_newer": &k.RecallNew, "save": &k.Save,
-		"saved": &k.Saved, "delete_saved": &k.Delete,
+		"saved": &k.Saved, "delete_saved": &k.Delete, "pair_view": &k.PairView,
+		"release": &k.Release, "edit_held": &k.EditHeld, "discard": &k.Discard,
 	}
 }
 
@@ -131,7 +143,7 @@ func ActionNames() []string {
 // inputs); the same key bound to two of them is a conflict.
 var GlobalActions = []string{
 	"next_pane", "prev_pane", "compose", "filter", "new", "close", "abort",
-	"reconnect", "ping", "wire", "timeline", "zoom", "forget", "follow", "all_sockets", "copy",
+	"reconnect", "ping", "wire", "timeline", "zoom", "forget", "follow", "all_sockets", "pair_view", "copy",
 	"save_script", "help", "quit", "force_quit", "top", "bottom", "up", "down", "page_up", "page_down", "open",
 }
 
@@ -144,4 +156,10 @@ func (k KeyMap) isZero() bool {
 // them off.
 func (k *KeyMap) sendActions() []*key.Binding {
 	return []*key.Binding{&k.New, &k.Close, &k.Abort, &k.Reconnect, &k.Ping, &k.Compose}
+}
+
+// relayActions are the bindings that only mean something in a relay; they
+// are hidden until a relay pair shows up.
+func (k *KeyMap) relayActions() []*key.Binding {
+	return []*key.Binding{&k.PairView, &k.Release, &k.EditHeld, &k.Discard}
 }

@@ -20,15 +20,18 @@ import (
 // trimmed at once; holes inside are skipped when drawing and compacted away
 // once they are more than an eighth of the rows.
 type logPane struct {
-	c         *common
-	rows      []ref
-	holes     int
-	cursor    int // index into rows
-	top       int // first row drawn when not following
-	follow    bool
-	newCount  int
-	socket    int // selected socket
-	all       bool
+	c        *common
+	rows     []ref
+	holes    int
+	cursor   int // index into rows
+	top      int // first row drawn when not following
+	follow   bool
+	newCount int
+	socket   int // selected socket
+	all      bool
+	// pairView shows a relay pair's legs together, each forwarded message
+	// once: as it was written to the other side, with its latency.
+	pairView  bool
 	wire      bool
 	filter    filter
 	input     textinput.Model
@@ -50,9 +53,10 @@ type rowCache struct {
 }
 
 type rowKey struct {
-	width  int
-	all    bool
-	styles int64
+	width    int
+	all      bool
+	pairView bool
+	styles   int64
 }
 
 type cachedRow struct {
@@ -66,7 +70,7 @@ func newLogPane(c *common) logPane {
 	in.Placeholder = "text, re:REGEX or kind:ping"
 	// The cache is shared by pointer: View has a value receiver, and a
 	// cache it replaced would be gone by the next frame.
-	return logPane{c: c, follow: true, input: in, cache: &rowCache{}}
+	return logPane{c: c, follow: true, pairView: true, input: in, cache: &rowCache{}}
 }
 
 // SetSize sets the outer size, border included.
@@ -86,24 +90,69 @@ func (p *logPane) page() int {
 
 // matches reports whether e belongs in this view.
 func (p *logPane) matches(e *entry) bool {
-	if !p.all && int(e.conn) != p.socket {
+	if !p.all && int(e.conn) != p.socket && !p.samePair(int(e.conn)) {
 		return false
 	}
 	if !p.wire && e.flags&flagWire != 0 {
 		return false
 	}
+	if p.pairView && e.in() && crossesRelay(e.kind) {
+		// The other leg's write of it is shown, with its latency.
+		if sk := p.c.socks.get(int(e.conn)); sk != nil && sk.pair != 0 {
+			return false
+		}
+	}
 	return p.filter.match(e)
 }
 
-// setSocket shows socket id (when not showing all).
+// crossesRelay reports whether a relay forwards entries of kind k from one
+// leg to the other: messages, data frames and control frames.
+func crossesRelay(k entryKind) bool {
+	switch k {
+	case kindText, kindBinary, kindPing, kindPong, kindClose, kindFrame:
+		return true
+	}
+	return false
+}
+
+// viewPair is the relay pair the log shows whole, or 0.
+func (p *logPane) viewPair() int {
+	if !p.pairView {
+		return 0
+	}
+	if sk := p.c.socks.get(p.socket); sk != nil {
+		return sk.pair
+	}
+	return 0
+}
+
+// samePair reports whether socket id is a leg of the pair the log shows.
+func (p *logPane) samePair(id int) bool {
+	pair := p.viewPair()
+	if pair == 0 {
+		return false
+	}
+	sk := p.c.socks.get(id)
+	return sk != nil && sk.pair == pair
+}
+
+// setSocket shows socket id (when not showing all); moving between the
+// legs of the pair shown changes nothing.
 func (p *logPane) setSocket(id int) {
 	if p.socket == id {
 		return
 	}
+	before := p.viewPair()
 	p.socket = id
-	if !p.all {
+	if !p.all && (before == 0 || p.viewPair() != before) {
 		p.rebuild()
 	}
+}
+
+// setPairView switches between one leg and the pair interleaved.
+func (p *logPane) setPairView(on bool) {
+	p.pairView = on
+	p.rebuild()
 }
 
 // setFilter applies a filter typed so far.
@@ -355,7 +404,7 @@ func (p logPane) View() string {
 	if p.follow {
 		i = p.windowStart()
 	}
-	key := rowKey{width: inner, all: p.all, styles: st.gen}
+	key := rowKey{width: inner, all: p.all, pairView: p.viewPair() != 0, styles: st.gen}
 	if p.cache.rows == nil || p.cache.key != key || len(p.cache.rows) > 8*p.page()+64 {
 		*p.cache = rowCache{key: key, rows: make(map[ref]cachedRow, 2*p.page())}
 	}
@@ -399,6 +448,8 @@ func (p *logPane) title() string {
 	t := "Log"
 	if p.all {
 		t += " · all sockets"
+	} else if rp := p.c.socks.pair(p.viewPair()); rp != nil {
+		t += " · pair " + strconv.Itoa(rp.id) + " · app ⇄ upstream"
 	} else if sk := p.c.socks.get(p.socket); sk != nil {
 		t += " · #" + strconv.Itoa(sk.id) + " " + inert(sk.url, oneLine, 200)
 	}

@@ -19,29 +19,35 @@ func (p *logPane) renderRow(e *entry, width int, st *Styles) string {
 	b.Grow(width + 64)
 	b.WriteString(st.Row.Time.Render(clock(e.time(), p.c.loc)))
 	b.WriteByte(' ')
-	switch {
-	case e.in():
-		b.WriteString(st.Row.In.Render("↓"))
-	case e.out():
-		b.WriteString(st.Row.Out.Render("↑"))
+	arrow := p.arrow(e)
+	switch arrow {
+	case "↓":
+		b.WriteString(st.Row.In.Render(arrow))
+	case "↑":
+		b.WriteString(st.Row.Out.Render(arrow))
 	default:
-		b.WriteString(st.Row.Muted.Render("·"))
+		b.WriteString(st.Row.Muted.Render(arrow))
 	}
 	b.WriteByte(' ')
 	b.WriteString(kindStyle(st, e).Render(fit(kindLabel(e), 9)))
 	b.WriteString(st.Row.Size.Render(padLeft(sizeLabel(e), 7)))
 	b.WriteString("  ")
-	if p.all {
+	several := p.all || p.viewPair() != 0
+	if several {
 		b.WriteString(st.Row.Muted.Render(fit("#"+strconv.Itoa(int(e.conn)), 4)))
 	}
 	if e.preview == "" {
 		e.preview = previewOf(e)
 	}
 	used := 12 + 3 + 9 + 7 + 2
-	if p.all {
+	if several {
 		used += 4
 	}
 	suffix := outcomeSuffix(e, p.c)
+	if e.lat > 0 {
+		// A forwarded message: its time through the relay, and which way.
+		suffix = "  " + p.relayArrow(e) + " " + humanMS(float64(e.lat))
+	}
 	room := width - used - lipgloss.Width(suffix)
 	text := truncate(e.preview, max(room, 1))
 	switch e.kind {
@@ -58,6 +64,43 @@ func (p *logPane) renderRow(e *entry, width int, st *Styles) string {
 		b.WriteString(st.Row.Auto.Render(suffix))
 	}
 	return fit(b.String(), width)
+}
+
+// arrow is the direction column. A socket's own view says received (↓)
+// or sent (↑); in a relay pair's view, and for what an intercept did, it
+// is the way through the relay: ↑ app → server, ↓ server → app.
+func (p *logPane) arrow(e *entry) string {
+	if a := p.relayArrow(e); a != "" && (p.pairView || !e.in() && !e.out()) {
+		return a
+	}
+	switch {
+	case e.in():
+		return "↓"
+	case e.out():
+		return "↑"
+	}
+	return "·"
+}
+
+// relayArrow is the way e travels through a relay ("" when it does not):
+// written by the upstream leg or read by the app leg is up.
+func (p *logPane) relayArrow(e *entry) string {
+	switch {
+	case e.has(flagUp):
+		return "↑"
+	case e.has(flagDown):
+		return "↓"
+	case !e.in() && !e.out():
+		return ""
+	}
+	sk := p.c.socks.get(int(e.conn))
+	if sk == nil || sk.pair == 0 {
+		return ""
+	}
+	if (sk.leg == session.LegUpstream) == e.out() {
+		return "↑"
+	}
+	return "↓"
 }
 
 // outcomeSuffix tells what became of a queued message and marks replies
@@ -89,6 +132,10 @@ func kindStyle(st *Styles, e *entry) ink {
 			return st.Row.Sent
 		}
 		return st.Row.Queued
+	case kindHeld:
+		return st.Row.Queued
+	case kindReleased:
+		return st.Row.Sent
 	case kindDropped, kindError:
 		return st.Row.Error
 	case kindFrame:
@@ -149,6 +196,17 @@ func previewOf(e *entry) string {
 		return payloadPreview(e.data, false)
 	case kindQueued:
 		return "id " + strconv.FormatUint(e.id, 10) + " " + payloadPreview(e.data, e.binary())
+	case kindHeld:
+		return "id " + strconv.FormatUint(e.id, 10) + " " + payloadPreview(e.data, e.binary())
+	case kindReleased:
+		s := "id " + strconv.FormatUint(e.id, 10)
+		if e.text != "" {
+			s += " " + inert(e.text, oneLine, 100)
+		}
+		if len(e.data) > 0 {
+			s += ": " + payloadPreview(e.data, e.binary())
+		}
+		return s
 	case kindDropped:
 		s := "id " + strconv.FormatUint(e.id, 10) + " " + inert(e.text, oneLine, 200)
 		if len(e.data) > 0 {

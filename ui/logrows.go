@@ -64,7 +64,12 @@ func (p *logPane) compact() {
 func (p *logPane) rebuild() {
 	socks := p.c.socks
 	p.rows, p.holes, p.newCount = p.rows[:0], 0, 0
-	if !p.all {
+	switch {
+	case p.all:
+		p.merge(socks.order)
+	case p.viewPair() != 0:
+		p.merge(socks.pair(p.viewPair()).legs())
+	default:
 		if sk := socks.get(p.socket); sk != nil {
 			for i := sk.log.start; i < sk.log.next; i++ {
 				if p.matches(sk.log.at(i)) {
@@ -72,32 +77,36 @@ func (p *logPane) rebuild() {
 				}
 			}
 		}
-	} else {
-		// Merge the sockets' logs by arrival order.
-		heads := make([]uint64, len(socks.order))
-		for i, id := range socks.order {
-			heads[i] = socks.byID[id].log.start
-		}
-		for {
-			best, bestSeq := -1, uint64(0)
-			for i, id := range socks.order {
-				if e := socks.byID[id].log.at(heads[i]); e != nil && (best < 0 || e.seq < bestSeq) {
-					best, bestSeq = i, e.seq
-				}
-			}
-			if best < 0 {
-				break
-			}
-			id := socks.order[best]
-			if p.matches(socks.byID[id].log.at(heads[best])) {
-				p.rows = append(p.rows, makeRef(id, heads[best]))
-			}
-			heads[best]++
-		}
 	}
 	p.follow = true
 	p.cursor = max(len(p.rows)-1, 0)
 	p.top = 0
+}
+
+// merge adds the entries of several sockets that pass the view, in
+// arrival order.
+func (p *logPane) merge(ids []int) {
+	socks := p.c.socks
+	heads := make([]uint64, len(ids))
+	for i, id := range ids {
+		heads[i] = socks.byID[id].log.start
+	}
+	for {
+		best, bestSeq := -1, uint64(0)
+		for i, id := range ids {
+			if e := socks.byID[id].log.at(heads[i]); e != nil && (best < 0 || e.seq < bestSeq) {
+				best, bestSeq = i, e.seq
+			}
+		}
+		if best < 0 {
+			break
+		}
+		id := ids[best]
+		if p.matches(socks.byID[id].log.at(heads[best])) {
+			p.rows = append(p.rows, makeRef(id, heads[best]))
+		}
+		heads[best]++
+	}
 }
 
 // refine narrows rows to a stricter filter without scanning everything.

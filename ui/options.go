@@ -130,6 +130,7 @@ type common struct {
 	loc      *time.Location
 	clock    func() time.Time
 	readOnly bool
+	relay    bool   // a relay pair has been seen: the Held pane and its keys are on
 	urlHint  string // the new-connection prompt's example URL
 	secret   string // Options.SecretPlaceholder
 	save     func(conn int, events []session.Event) (string, error)

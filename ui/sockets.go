@@ -16,6 +16,8 @@ type socket struct {
 	id   int
 	url  string // the URL dialed, or the request path of an accepted socket
 	role string // session.RoleServer for an accepted socket
+	pair int    // relay: the pair this socket is a leg of; 0 = none
+	leg  string // relay: session.LegApp or session.LegUpstream
 	// Worked out once from url, not per frame: the host (recall is kept
 	// per host) and the URL as the connections list shows it.
 	host, shortPath, shortFull string
@@ -53,6 +55,13 @@ type sockets struct {
 	msgsOut   int64
 	rate      rateMeter
 	lastEvent time.Time
+
+	// Relay pairs, by id (dense, from 1), and the connections list's
+	// order that groups their legs.
+	pairs        []*relayPair
+	heldCount    int
+	displayIDs   []int
+	displayDirty bool
 }
 
 func newSockets(maxLog int) *sockets {
@@ -95,6 +104,7 @@ func (s *sockets) ensure(id int) *socket {
 	}
 	sk := &socket{id: id, queued: map[uint64]uint64{}, log: newRing(s.maxLog)}
 	s.byID[id] = sk
+	s.displayDirty = true
 	i := len(s.order)
 	s.order = append(s.order, id)
 	for i > 0 && s.order[i-1] > id {
@@ -166,6 +176,9 @@ type applied struct {
 // apply folds one event into the socket it belongs to.
 func (s *sockets) apply(ev *session.Event) applied {
 	sk := s.ensure(ev.Conn)
+	if ev.Pair > 0 && sk.pair == 0 {
+		s.joinPair(sk, ev.Pair, ev.Leg)
+	}
 	if ev.Time.After(s.lastEvent) {
 		s.lastEvent = ev.Time
 	}
@@ -176,6 +189,13 @@ func (s *sockets) apply(ev *session.Event) applied {
 		e.flags |= flagIn
 	case session.DirOut:
 		e.flags |= flagOut
+	case session.DirUp:
+		e.flags |= flagUp
+	case session.DirDown:
+		e.flags |= flagDown
+	}
+	if sk.pair != 0 {
+		s.applyRelay(sk, ev)
 	}
 	switch ev.Type {
 	case session.EventState:
@@ -191,6 +211,9 @@ func (s *sockets) apply(ev *session.Event) applied {
 		sk.addTimeline(tlItem{at: ev.Time, kind: tlError, ev: &session.Event{Error: e.text}})
 	case session.EventFault:
 		e.kind, e.text, e.ev = kindState, "fault injected: "+ev.Fault, cloneEvent(ev)
+		if sk.pair != 0 && strings.HasPrefix(ev.Detail, ev.Fault) {
+			e.text = "relay control: " + ev.Detail // "hold up re:^secret", "delay down 200ms"
+		}
 		sk.addTimeline(tlItem{at: ev.Time, kind: tlError, ev: &session.Event{Error: e.text}})
 	case session.EventHandshake:
 		sk.handshake = cloneEvent(ev)
@@ -206,6 +229,7 @@ func (s *sockets) apply(ev *session.Event) applied {
 		e.kind, e.data, e.frames = kindText, ev.Data, uint16(min(ev.Frames, 65535))
 		e.dec = ev.Decoded
 		setBit(&e.flags, flagAuto, ev.Auto)
+		e.lat = float32(ev.LatencyMS)
 		if ev.Opcode == "binary" {
 			e.kind = kindBinary
 		}
@@ -253,6 +277,10 @@ func (s *sockets) apply(ev *session.Event) applied {
 	case session.EventDropped:
 		e.kind, e.text, e.data = kindDropped, firstNonEmpty(ev.Reason, ev.Error), ev.Data
 		sk.settle(ev.ID, queueDropped, ev.Time)
+	case session.EventHeld:
+		e.kind, e.data, e.text = kindHeld, ev.Data, ev.Opcode
+	case session.EventReleased:
+		e.kind, e.data, e.text = kindReleased, ev.Data, ev.Detail
 	case session.EventEOF:
 		sk.halfClosed = true
 		e.kind, e.text = kindEOF, ev.Detail
@@ -268,7 +296,7 @@ func (s *sockets) apply(ev *session.Event) applied {
 	return res
 }
 
-func setBit(f *uint8, bit uint8, on bool) {
+func setBit(f *uint16, bit uint16, on bool) {
 	if on {
 		*f |= bit
 	}

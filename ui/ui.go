@@ -22,6 +22,7 @@ const (
 	paneLog
 	paneDetail
 	paneTimeline
+	paneHeld // relay: held messages, shown once a pair is seen
 	paneComposer
 	paneCount
 )
@@ -37,6 +38,8 @@ func (p pane) String() string {
 		return "detail"
 	case paneTimeline:
 		return "timeline"
+	case paneHeld:
+		return "held"
 	case paneComposer:
 		return "composer"
 	}
@@ -63,6 +66,7 @@ type Model struct {
 	log      logPane
 	detail   detailPane
 	timeline timelinePane
+	held     heldPane
 	composer composerPane
 	prompt   promptModel
 	help     help.Model
@@ -131,6 +135,10 @@ func New(opts Options) Model {
 	m := Model{c: c, opts: opts, showTimeline: true, lower: paneDetail, dark: opts.Theme != "light",
 		themeAuto: opts.Theme == "" || opts.Theme == "auto",
 		saved:     map[string]string{}, recallLoaded: map[string]bool{}}
+	// The relay keys show once a relay pair does.
+	for _, b := range c.keys.relayActions() {
+		b.SetEnabled(false)
+	}
 	if opts.Controller == nil {
 		c.readOnly = true
 		for _, b := range c.keys.sendActions() {
@@ -143,6 +151,7 @@ func New(opts Options) Model {
 	m.log = newLogPane(c)
 	m.detail = newDetailPane(c)
 	m.timeline = newTimelinePane(c)
+	m.held = newHeldPane(c)
 	m.composer = newComposerPane(c)
 	if c.readOnly {
 		m.composer.ta.Placeholder = "read-only replay: nothing can be sent"
@@ -229,6 +238,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setFlash("could not save history: "+msg.err.Error(), true)
 	case scriptSavedMsg:
 		m.scriptSaved(msg)
+	case flashMsg:
+		m.setFlash(msg.text, msg.isErr)
+	case editHeldMsg:
+		cmd = m.editHeld(msg)
 	case tea.KeyPressMsg:
 		picked := m.picked()
 		cmd = m.handleKey(msg)
@@ -263,6 +276,9 @@ func (m *Model) applyEvents(batch EventsMsg) tea.Cmd {
 		if m.c.socks.forgotten[ev.Conn] {
 			continue
 		}
+		if ev.Pair != 0 && !m.c.relay {
+			m.relaySeen()
+		}
 		res := m.c.socks.apply(ev)
 		m.log.onApplied(res)
 		if ev.Type == session.EventState && ev.To == session.StateConnecting && ev.URL != "" {
@@ -280,6 +296,25 @@ func (m *Model) applyEvents(batch EventsMsg) tea.Cmd {
 	}
 	cmds = append(cmds, waitEventsCmd(m.opts.Events, m.opts.BatchSize))
 	return tea.Batch(cmds...)
+}
+
+// relaySeen turns the relay's parts on at its first pair: the Held pane
+// and its keys, and the log's leg/pair toggle.
+func (m *Model) relaySeen() {
+	m.c.relay = true
+	for _, b := range m.c.keys.relayActions() {
+		b.SetEnabled(true)
+	}
+}
+
+// editHeld puts "/edit ID payload" in the composer, aimed at the held
+// message's pair: its leg is selected, so the composer follows it.
+func (m *Model) editHeld(msg editHeldMsg) tea.Cmd {
+	m.conns.selectID(msg.target)
+	m.composer.setValue(msg.line)
+	m.composer.ta.CursorEnd()
+	m.setFlash("edit the message, then enter lets it through (esc leaves it held)", false)
+	return m.setFocus(paneComposer)
 }
 
 // firstSocket closes the automatic URL prompt once sockets show up, unless
@@ -361,6 +396,7 @@ func (m *Model) setFocus(p pane) tea.Cmd {
 	m.log.focused = p == paneLog
 	m.detail.focused = p == paneDetail
 	m.timeline.focused = p == paneTimeline
+	m.held.focused = p == paneHeld
 	if p == paneComposer {
 		return m.composer.Focus()
 	}

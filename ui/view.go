@@ -29,13 +29,17 @@ func (m *Model) layout() {
 	m.composer.SetSize(w)
 	bodyH := h - 2 - m.composer.Height() // title bar, help bar
 	top := 1
-	n := len(m.c.socks.order)
+	n := len(m.c.socks.order) + m.c.socks.pairsShown()
 	// Two lines per socket when they all fit, one when space is short.
 	roomForConns := bodyH / 3
 	if w >= 90 {
 		roomForConns = bodyH * 58 / 100
 	}
 	wantConns := max(n*rowLines(n, roomForConns-2)+2, 4)
+	heldH := 0
+	if m.c.relay {
+		heldH = heldLines(m.c.socks.heldCount)
+	}
 	switch {
 	case m.zoom:
 		m.rects[m.zoomed] = rect{0, top, w, bodyH}
@@ -47,38 +51,52 @@ func (m *Model) layout() {
 			logH = bodyH * 58 / 100
 			m.rects[paneDetail] = rect{leftW, top + logH, rightW, bodyH - logH}
 		}
-		connsH := bodyH
-		if m.showTimeline && bodyH >= 12 {
+		heldH = min(heldH, bodyH/3)
+		leftH := bodyH - heldH // connections and timeline
+		connsH := leftH
+		if m.showTimeline && leftH >= 12 {
 			// Few sockets leave the timeline more room; otherwise the two
 			// columns split at the same row, so the borders line up.
-			connsH = clamp(wantConns, 4, logH)
-			if connsH > logH-5 {
-				connsH = logH
+			connsH = clamp(wantConns, 4, logH-heldH)
+			if connsH > logH-heldH-5 {
+				connsH = max(logH-heldH, 4)
 			}
-			m.rects[paneTimeline] = rect{0, top + connsH, leftW, bodyH - connsH}
+			m.rects[paneTimeline] = rect{0, top + connsH + heldH, leftW, leftH - connsH}
 		}
 		m.rects[paneConnections] = rect{0, top, leftW, connsH}
+		if heldH > 0 {
+			m.rects[paneHeld] = rect{0, top + connsH, leftW, heldH}
+		}
 		m.rects[paneLog] = rect{leftW, top, rightW, logH}
 	default:
 		connsH := clamp(wantConns, 4, roomForConns)
-		rest := bodyH - connsH
+		heldH = min(heldH, (bodyH-connsH)/4)
+		if heldH < 3 {
+			heldH = 0
+		}
+		rest := bodyH - connsH - heldH
 		logH := rest
 		if rest >= 12 {
 			logH = rest * 60 / 100
 			if m.focus == m.lower {
 				logH = rest - logH
 			}
-			m.rects[m.lower] = rect{0, top + connsH + logH, w, rest - logH}
+			m.rects[m.lower] = rect{0, top + connsH + heldH + logH, w, rest - logH}
 		}
 		m.rects[paneConnections] = rect{0, top, w, connsH}
-		m.rects[paneLog] = rect{0, top + connsH, w, logH}
+		if heldH > 0 {
+			m.rects[paneHeld] = rect{0, top + connsH, w, heldH}
+		}
+		m.rects[paneLog] = rect{0, top + connsH + heldH, w, logH}
 	}
 	m.rects[paneComposer] = rect{0, top + bodyH, w, m.composer.Height()}
 	m.conns.SetSize(m.rects[paneConnections].w, m.rects[paneConnections].h)
 	m.log.SetSize(m.rects[paneLog].w, m.rects[paneLog].h)
 	m.detail.SetSize(m.rects[paneDetail].w, m.rects[paneDetail].h)
 	m.timeline.SetSize(m.rects[paneTimeline].w, m.rects[paneTimeline].h)
+	m.held.SetSize(m.rects[paneHeld].w, m.rects[paneHeld].h)
 	m.conns.scroll()
+	m.held.scroll()
 	if m.focus != paneComposer && m.rects[m.focus].w == 0 {
 		m.setFocus(paneLog)
 	}
@@ -148,7 +166,11 @@ func (m *Model) body() string {
 		return m.paneView(m.zoomed)
 	}
 	if r[paneLog].x == 0 { // one column
-		parts := []string{m.conns.View(), m.log.View()}
+		parts := []string{m.conns.View()}
+		if r[paneHeld].w > 0 {
+			parts = append(parts, m.held.View())
+		}
+		parts = append(parts, m.log.View())
 		if r[paneDetail].w > 0 {
 			parts = append(parts, m.detail.View())
 		}
@@ -158,6 +180,9 @@ func (m *Model) body() string {
 		return strings.Join(parts, "\n")
 	}
 	left := m.conns.View()
+	if r[paneHeld].w > 0 {
+		left += "\n" + m.held.View()
+	}
 	if r[paneTimeline].w > 0 {
 		left += "\n" + m.timeline.View()
 	}
@@ -179,6 +204,8 @@ func (m *Model) paneView(p pane) string {
 		return m.detail.View()
 	case paneTimeline:
 		return m.timeline.View()
+	case paneHeld:
+		return m.held.View()
 	}
 	return ""
 }

@@ -1,4 +1,4 @@
-// A real browser as a WebSocket client, for the listen tests:
+// A real browser as a WebSocket client, for the listen and relay tests:
 //   node browser_client.js CHROMIUM URL MODE [PROTOCOL...]
 // launches Chromium (headless, fresh profile, loopback only) through
 // puppeteer-core, runs `new WebSocket(URL, PROTOCOLS)` in a blank page and
@@ -10,6 +10,8 @@
 // MODE "early": the page calls send() right after new WebSocket (while
 // CONNECTING) and reports {"event":"send-error","name":...}; once open it
 // sends "after open".
+// MODE "echo": once open the page sends "from the browser" (for an echo
+// server, through a relay).
 // The script exits after the close event (status 0), or after 30 s (1).
 const fs = require('fs');
 const os = require('os');
@@ -61,6 +63,7 @@ async function main() {
       ws.onopen = () => {
         window.report({ event: 'open', protocol: ws.protocol });
         if (mode === 'early') ws.send('after open');
+        if (mode === 'echo') ws.send('from the browser');
       };
       ws.onmessage = (e) => {
         window.report({ event: 'message', data: String(e.data) });
