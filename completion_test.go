@@ -60,7 +60,7 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("%s zz completes %q", cmd, got)
 		}
 	}
-	if got := strings.Join(complete(t, "export", "--format", ""), " "); got != "har jsonl" {
+	if got := strings.Join(complete(t, "export", "--format", ""), " "); got != "har jsonl script" {
 		t.Errorf("--format completes %q", got)
 	}
 	for _, args := range [][]string{{"--theme", ""}, {"demo", "--theme", ""}, {"open", "--theme", ""}} {

@@ -92,6 +92,9 @@ const maxInputLine = 16 << 20
 // code: 0, or 1 when a socket never opened. Commands come from in; signals
 // (first Ctrl-C: close 1001, second: abort, third: exit) from sigs.
 func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
+	if h.book == nil {
+		h.book = newConnBook(h.m)
+	}
 	if h.listener != nil {
 		h.quit = make(chan struct{})
 	}

@@ -180,8 +180,17 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		ended()
 	}
 	if l.o.relay != nil {
-		l.serveRelay(w, r, c)
-		done()
+		run := l.serveRelay(w, r, c)
+		if run == nil {
+			done()
+			return
+		}
+		handedOff = true // as below: the pair runs on, the handler goes
+		go func() {
+			defer m.wg.Done()
+			defer done()
+			run()
+		}()
 		return
 	}
 	lk := c.acceptOnce(w, r, serverConfig{

@@ -147,7 +147,12 @@ func upstreamOptions(o *RelayOptions, r *http.Request) (Options, error) {
 
 // serveRelay runs one pair in the request's goroutine: the upstream dial
 // first, so the app's upgrade is answered with what the server answered.
-func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn) {
+//
+// It returns, when both legs are open, the pair's run (both legs served
+// until they end) for the caller to start on a goroutine of its own, so
+// that net/http's handler and its state can go; nil when the pair did not
+// open.
+func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn) (run func()) {
 	m := l.m
 	o := l.o.relay
 	p := app.pair // set by serveHTTP, before the app leg's first event
@@ -166,12 +171,12 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 	up.running, up.done = true, make(chan struct{})
 	up.setState(StateConnecting, Event{URL: uo.URL})
 	up.mu.Unlock()
-	defer func() {
+	upEnded := func() {
 		up.mu.Lock()
 		up.running = false
 		close(up.done)
 		up.mu.Unlock()
-	}()
+	}
 
 	ctx, cancel := context.WithTimeout(m.ctx, uo.ConnectTimeout)
 	defer cancel()
@@ -212,7 +217,8 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 		app.mu.Lock()
 		app.setState(StateFailed, Event{Status: status, Error: "upstream failed: " + body})
 		app.mu.Unlock()
-		return
+		upEnded()
+		return nil
 	}
 	sc := serverConfig{Compress: l.o.Compress, HandshakeDelay: l.o.HandshakeDelay}
 	if hr.Subprotocol != "" {
@@ -238,19 +244,25 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 		appLink.dir, upLink.dir = DirUp, DirDown
 		close(started)
 	})
-	if appLink != nil {
-		appLink.serve()
-	}
-	select {
-	case <-started:
-	default:
+	if appLink == nil {
 		// The app's upgrade failed: the upstream leg goes too.
+		select {
+		case <-started:
+		default:
+			close(started)
+		}
 		up.mu.Lock()
 		upLink.abort("the app's upgrade failed: TCP dropped")
 		up.mu.Unlock()
-		close(started)
+		<-upDone
+		upEnded()
+		return nil
 	}
-	<-upDone
+	return func() {
+		appLink.serve()
+		<-upDone
+		upEnded()
+	}
 }
 
 // dialErrorText is a failed upstream dial in words.
