@@ -60,6 +60,11 @@ func TestRelayRealPeers(t *testing.T) {
 				app.wait(1, 10*time.Second, "echoes", func(Event) bool {
 					return count(app.of(1), func(ev Event) bool { return ev.Type == EventMessage && ev.Dir == DirIn }) == 3
 				})
+				// A ping goes end to end: the server's pong comes back to the app.
+				ping := c.Ping([]byte("p1"))
+				app.wait(1, 10*time.Second, "the server's pong", func(ev Event) bool {
+					return ev.Type == EventFrame && ev.Dir == DirIn && ev.Opcode == "pong" && ev.ID == ping
+				})
 				var lat int
 				for _, ev := range legEvents(r, LegUpstream) {
 					if ev.Type == EventMessage && ev.Dir == DirOut {

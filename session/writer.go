@@ -73,8 +73,8 @@ func (l *link) writeLoop(done chan struct{}) {
 			c.mu.Unlock()
 			continue
 		}
-		if it.kind == itemPing {
-			l.pingWritten(it)
+		if it.kind == itemPing && !it.forwarded {
+			l.pingWritten(it) // a relay's forwarded ping is not ours: its pong goes back
 		}
 		c.mu.Unlock()
 
