@@ -15,7 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/wsinspect/wsinspect/history"
 	"github.com/wsinspect/wsinspect/script"
 	"github.com/wsinspect/wsinspect/session"
 	"github.com/wsinspect/wsinspect/ui"
@@ -122,34 +121,25 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 
 	events := h.m.Events()
 	opened := map[int]bool{}
-	var buf []byte
-	gone := false // stdout failed: keep recording, stop printing
-	// One variable for every event: a new one per iteration would move
-	// each event to the heap, since its address goes to the recorder.
-	var ev session.Event
-	for ev = range events {
-		h.watch.Feed(&ev)
+	see := func(ev *session.Event) {
+		h.watch.Feed(ev)
 		if ev.Type == session.EventState && ev.To == session.StateOpen {
 			opened[ev.Conn] = true
 		}
-		h.book.see(&ev)
-		buf = history.AppendJSONLine(buf[:0], &ev)
-		if h.rec != nil {
-			h.rec.RecordLine(&ev, buf)
-		}
-		if gone {
-			continue
-		}
-		if _, err := h.out.Write(buf); err != nil {
-			// stdout is gone (a closed pipe): nobody is listening, stop.
-			gone = true
+		h.book.see(ev)
+	}
+	pump(events, see, h.rec, true, func(_ *session.Event, line []byte) bool {
+		if _, err := h.out.Write(line); err != nil {
+			// stdout is gone (a closed pipe): nobody is listening, stop
+			// (the pump keeps recording).
 			h.m.AbortAll()
-			continue
+			return false
 		}
 		if len(events) == 0 {
 			h.out.Flush()
 		}
-	}
+		return true
+	})
 	h.out.Flush()
 	<-allEnded
 	if h.failed.Load() {
@@ -522,3 +512,7 @@ func notifySignals() chan os.Signal {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	return sigs
 }
+
+// newOutput buffers the headless mode's stdout; it is flushed whenever the
+// event stream pauses.
+func newOutput(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }

@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/wsinspect/wsinspect/history"
-	"github.com/wsinspect/wsinspect/session"
 )
 
 // usageError marks a mistake in the command line: exit status 2.
@@ -161,64 +159,6 @@ func (c *cli) historyFlags(cmd *cobra.Command) {
 	pf.BoolVar(&c.keepSecrets, "keep-secrets", false, "record credentials (Authorization, cookies, token-like query parameters) as they are")
 	pf.IntVar(&c.historyKeep, "history-keep", 200, "recorded sessions to keep (older ones are pruned at start)")
 	pf.Int64Var(&c.historyMB, "history-max-mb", 512, "MiB of recorded sessions to keep")
-}
-
-func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
-	if _, err := c.conn.check(); err != nil {
-		return usageError{err}
-	}
-	var opts []session.Options
-	for _, u := range args {
-		o, err := c.conn.options(u)
-		if err != nil {
-			return usageError{err} // a typo in the command line, not a socket that failed
-		}
-		opts = append(opts, o)
-	}
-	headless := c.json || !isTerminal(c.stdout)
-	if headless && len(args) == 0 {
-		return usageError{errors.New("give at least one URL (or run 'wsinspect demo')")}
-	}
-	var onOpen []session.Command
-	if !headless {
-		var err error
-		if onOpen, err = onOpenCommands(c.execute); err != nil {
-			return usageError{err}
-		}
-	}
-	rec, closeRec := c.recorder(args)
-	defer closeRec()
-	book := newConnBook(session.NewManager(session.ManagerOptions{}))
-	book.onOpen = onOpen
-	for _, o := range opts {
-		book.open(o)
-	}
-	if headless {
-		return c.runHeadless(book, rec)
-	}
-	origin, hint := "", ""
-	if len(args) > 0 {
-		origin, hint = originOf(args[0]), args[0]
-	}
-	var recent []string
-	flags := strings.Join(connArgs(c.args), " ")
-	for _, u := range args {
-		recent = append(recent, strings.TrimSpace(quoteWord(u)+" "+flags))
-	}
-	return c.runTUI(book, rec, "", origin, hint, recent)
-}
-
-// runHeadless prints events and reads commands until every socket ended.
-func (c *cli) runHeadless(book *connBook, rec recorder) error {
-	in := c.stdin
-	if len(c.execute) > 0 {
-		in = io.MultiReader(strings.NewReader(strings.Join(c.execute, "\n")+"\n"), in)
-	}
-	h := &headless{m: book.m, book: book, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout), expectTimeout: c.expectTO}
-	if code := h.run(in, notifySignals()); code != 0 {
-		return exitCode(code)
-	}
-	return nil
 }
 
 // recorder starts recording this run unless --no-history; failures to

@@ -156,19 +156,14 @@ func teeEvents(in <-chan session.Event, see func(*session.Event), rec recorder) 
 	go func() {
 		defer close(fin)
 		defer close(ch)
-		var ev session.Event // one for all: see headless.run
-		for ev = range in {
-			if see != nil {
-				see(&ev)
-			}
-			if rec != nil {
-				rec.Record(&ev)
-			}
+		pump(in, see, rec, false, func(ev *session.Event, _ []byte) bool {
 			select {
-			case ch <- ev:
+			case ch <- *ev:
+				return true
 			case <-quit:
+				return false
 			}
-		}
+		})
 	}()
 	return ch, func() { close(quit) }, fin
 }
