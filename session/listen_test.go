@@ -163,6 +163,9 @@ func TestListenFaults(t *testing.T) {
 	if last.Code != 1000 || last.Clean {
 		t.Fatalf("closed: %s", last.AppendJSON(nil))
 	}
+	if n := count(r.of(1), func(ev Event) bool { return ev.Type == EventFrame && ev.Dir == DirOut && ev.Opcode == "close" }); n != 0 {
+		t.Fatalf("a close frame reported as written after /fin shut our side (%d)", n)
+	}
 
 	// Muted: the client's close is never answered; the client times out.
 	nc2, _ := rawClient(t, l.URL())

@@ -68,7 +68,9 @@ func (l *link) writeLoop(done chan struct{}) {
 			return
 		}
 		l.inFlight = true
-		if l.finSent && it.kind != itemClose && it.kind != itemPong {
+		if l.finSent {
+			// Our write side is shut: nothing goes out, not even our own
+			// close frame or a pong, so none is reported as written.
 			l.dropItem(it, "TCP is half-closed (/fin): nothing more can be written")
 			c.mu.Unlock()
 			continue
