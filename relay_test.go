@@ -264,7 +264,8 @@ func TestRelayHeadless(t *testing.T) {
 	cmd := exec.Command("node", "-e", `
 const WebSocket = require(process.argv[1]);
 const ws = new WebSocket(process.argv[2]);
-ws.on('message', (d) => { console.log(String(d)); if (String(d) === 'injected down') ws.close(1000); });
+const seen = new Set();
+ws.on('message', (d) => { console.log(String(d)); seen.add(String(d)); if (seen.has('injected down') && seen.has('injected up')) ws.close(1000); });
 ws.on('close', () => process.exit(0));`, filepath.Join(filepath.Dir(peerPath(t, "ws_server.js")), "node_modules", "ws"), r.url+"/echo")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

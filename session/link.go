@@ -65,6 +65,9 @@ type link struct {
 
 	// The writer's own.
 	wbuf         []byte
+	tail         []byte // a large payload to stream after the buffer (flush)
+	tailMask     [4]byte
+	tailMasked   bool
 	closeWriteAt time.Time // when it began writing the close frame
 	fw           *flate.Writer
 

@@ -126,7 +126,9 @@ func (r *recorder) sync() {
 	r.t.Helper()
 	marker := fmt.Sprintf("sync %d", syncN.Add(1))
 	r.m.Emit(Event{Type: EventError, Error: marker})
-	r.wait(0, 10*time.Second, marker, func(ev Event) bool { return ev.Type == EventError && ev.Error == marker })
+	// Generous: under the race detector and load, a stress test's backlog
+	// of events takes a while to reach the recorder.
+	r.wait(0, 90*time.Second, marker, func(ev Event) bool { return ev.Type == EventError && ev.Error == marker })
 }
 
 // states lists the state transitions in evs as "from>to".

@@ -61,7 +61,7 @@ func TestStuckPeer(t *testing.T) {
 			// The writer reports a message as it starts writing it; 64
 			// MiB cannot fit the socket buffers of a peer that never
 			// reads, so from here the writer is stuck.
-			r.wait(1, 10*time.Second, "the big write", func(ev Event) bool { return ev.Type == EventMessage && ev.ID == big })
+			r.wait(1, 30*time.Second, "the big write", func(ev Event) bool { return ev.Type == EventMessage && ev.ID == big })
 			ping := c.Ping([]byte("still there?"))
 			switch how {
 			case "close":
@@ -95,7 +95,7 @@ func TestStuckPeer(t *testing.T) {
 		c := r.m.Open(Options{URL: stuckPeer(t)})
 		r.waitState(1, StateOpen)
 		big := c.Send("binary", make([]byte, 64<<20))
-		r.wait(1, 10*time.Second, "the big write", func(ev Event) bool { return ev.Type == EventMessage && ev.ID == big })
+		r.wait(1, 30*time.Second, "the big write", func(ev Event) bool { return ev.Type == EventMessage && ev.ID == big })
 		c.Ping(nil)
 		// The recorder's cleanup calls Shutdown; it must return, and the
 		// leak check in TestMain proves nothing stays behind.

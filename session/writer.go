@@ -159,7 +159,35 @@ func (l *link) flush(buf []byte) error {
 		l.wbuf = buf[:0]
 	}
 	_, err := l.nc.Write(buf)
+	if tail := l.tail; tail != nil && err == nil {
+		l.tail = nil
+		err = l.writeTail(tail)
+	}
+	l.tail = nil
 	return err
+}
+
+// bigPayload is the size above which a payload is not copied into the
+// write buffer: it follows its header in chunks, masked as it goes.
+const bigPayload = 256 << 10
+
+// writeTail writes a large payload after its header, masking each chunk
+// into a small scratch buffer (a client never masks the caller's bytes in
+// place), so sending 64 MiB costs 64 KiB, not a second 64 MiB.
+func (l *link) writeTail(p []byte) error {
+	if !l.tailMasked {
+		_, err := l.nc.Write(p)
+		return err
+	}
+	scratch := make([]byte, 64<<10)
+	for off := 0; off < len(p); off += len(scratch) {
+		n := copy(scratch, p[off:])
+		wsframe.Unmask(scratch[:n], l.tailMask, off)
+		if _, err := l.nc.Write(scratch[:n]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // encodeItem appends an item's bytes on the wire to buf and reports its
@@ -177,7 +205,18 @@ func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 			payload, rsv1 = l.compress(it.data), true
 		}
 		h := wsframe.Header{Fin: true, RSV1: rsv1, Opcode: op}
-		buf = l.appendFrame(buf, h, payload)
+		if len(payload) > bigPayload {
+			// The header now, the payload streamed by flush.
+			hh := h
+			if l.client {
+				hh.Masked, hh.Mask = true, wsframe.NewMask()
+			}
+			hh.Length = int64(len(payload))
+			buf = wsframe.AppendFrame(buf, hh, nil)
+			l.tail, l.tailMask, l.tailMasked = payload, hh.Mask, hh.Masked
+		} else {
+			buf = l.appendFrame(buf, h, payload)
+		}
 		d := l.cdc.decode(DirOut, it.opcode, it.data, now)
 		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.data), Data: it.data, Frames: 1, Auto: it.auto, Decoded: d, LatencyMS: latency(it, now)})
 		if l.wire {
@@ -295,7 +334,7 @@ func (l *link) writeBatch(it *outItem) (outItem, error) {
 	now := time.Now()
 	buf := l.encodeItem(it, l.wbuf[:0], now)
 	last := *it
-	for len(buf) < maxBatch {
+	for len(buf) < maxBatch && l.tail == nil {
 		c.mu.Lock()
 		nx, ok := l.nextBatchable()
 		c.mu.Unlock()
