@@ -135,6 +135,9 @@ func expectationScripts(pingPath string) (pass map[string]string, fail map[strin
 		"state.ws":      "/connect {{base}}/echo\n/expect state open\n/close\n/expect state closed\n",
 		"ping.ws":       "/connect {{base}}" + pingPath + "\n/expect ping\n",
 		"pong.ws":       "/connect {{base}}/echo\n/ping are-you-there\n/expect pong are-you-there\n",
+		// A JSON-RPC 2.0 message is unmistakable: the codec detects it
+		// from the first one, and the echo comes back decoded.
+		"decoded.ws": "/connect {{base}}/echo\n/json {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"sum\",\"params\":[1,2]}\n/expect decoded request\n",
 	}
 	fail = map[string]string{
 		"message.ws":   "/connect {{base}}/echo\nhello\n/expect message in bye within 300ms\n",
@@ -146,8 +149,8 @@ func expectationScripts(pingPath string) (pass map[string]string, fail map[strin
 		"state.ws":     "/connect {{base}}/echo\n/expect state failed within 300ms\n",
 		"ping.ws":      "/connect {{base}}" + pingPath + "\n/expect ping nope within 300ms\n",
 		"pong.ws":      "/connect {{base}}/echo\n/ping are-you-there\n/expect pong other within 300ms\n",
-		// Events carry no decoded value until the codecs feed them: the
-		// report still names what arrived.
+		// {"type":"next"} alone is no protocol's: nothing is decoded, and
+		// the report names what arrived.
 		"decoded.ws": "/connect {{base}}/echo\n/json {\"type\":\"next\"}\n/expect decoded next within 300ms\n",
 	}
 	got = map[string][]string{
