@@ -222,3 +222,51 @@ func mustStream(t *testing.T, name string) *codec.Stream {
 	}
 	return s
 }
+
+// TestCodecSioConnectOption: with SioConnect the namespace CONNECT goes out
+// as the socket opens, with no command; once the server answers, an /emit
+// is acked. A namespace that needs auth answers CONNECT_ERROR.
+func TestCodecSioConnectOption(t *testing.T) {
+	url := startSocketIO(t)
+	r := newRecorder(t)
+	c := r.m.Open(Options{URL: url, SioConnect: "/"})
+	r.wait(c.ID(), 15*time.Second, "namespace connected", decodedIs(DirIn, "CONNECT"))
+	cmd, err := ParseCommand(`/emit chat "later" ack`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.m.Do(c.ID(), cmd); err != nil {
+		t.Fatal(err)
+	}
+	ack := r.wait(c.ID(), 10*time.Second, "the ack", decodedIs(DirIn, "ACK"))
+	if !strings.Contains(ack.Decoded.Label, `"later"`) {
+		t.Errorf("ack decoded as %q", ack.Decoded.Label)
+	}
+	if outs := userSent(r.of(c.ID())); len(outs) < 1 || outs[0] != "40" {
+		t.Errorf("sent %q", outs)
+	}
+	c.Close(1000, "")
+	r.waitState(c.ID(), StateClosed)
+
+	a := r.m.Open(Options{URL: url, SioConnect: "/admin"})
+	refused := r.wait(a.ID(), 15*time.Second, "connect refused", decodedIs(DirIn, "CONNECT_ERROR"))
+	if !strings.Contains(string(refused.Data), "not authorized") {
+		t.Errorf("refusal %s", refused.Data)
+	}
+	if outs := userSent(r.of(a.ID())); len(outs) != 1 || outs[0] != "40/admin," {
+		t.Errorf("sent %q", outs)
+	}
+	a.Close(1000, "")
+	r.waitState(a.ID(), StateClosed)
+}
+
+// userSent are the messages written that the engine did not send on its own.
+func userSent(evs []Event) []string {
+	var outs []string
+	for _, ev := range evs {
+		if ev.Type == EventMessage && ev.Dir == DirOut && !ev.Auto {
+			outs = append(outs, string(ev.Data))
+		}
+	}
+	return outs
+}
