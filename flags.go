@@ -53,6 +53,7 @@ type connFlags struct {
 	protoDesc       string
 	protoType       string
 	decoder         string
+	sioConnect      string
 }
 
 // register adds the flags to fs, with the values of def as their defaults
@@ -87,7 +88,28 @@ func (f *connFlags) register(fs *pflag.FlagSet, def connFlags) {
 	fs.StringVar(&f.protoDesc, "proto-descriptor", def.protoDesc, "protobuf FileDescriptorSet file (protoc -o, buf build -o) to decode payloads with")
 	fs.StringVar(&f.protoType, "proto-type", def.protoType, "full name of the payloads' protobuf message type, e.g. chat.v1.Envelope")
 	fs.StringVar(&f.decoder, "decoder", def.decoder, "pipe each payload to this command (no shell; 2s, 1 MiB in, 64 KiB out) and show its output")
+	fs.StringVar(&f.sioConnect, "sio-connect", def.sioConnect, "connect this Socket.IO namespace (default /) each time the socket opens, as /sio connect does")
+	fs.Lookup("sio-connect").NoOptDefVal = "/"
 	_ = fs.MarkHidden("no-check")
+}
+
+// joinSioConnect lets --sio-connect take its optional namespace as the next
+// word ("--sio-connect /admin"), which pflag only takes after "=": a word
+// starting with "/" is a namespace, never a URL.
+func joinSioConnect(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--" {
+			return append(out, args[i:]...)
+		}
+		if args[i] == "--sio-connect" && i+1 < len(args) && strings.HasPrefix(args[i+1], "/") {
+			out = append(out, "--sio-connect="+args[i+1])
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 // check validates what the flags say on their own, whatever the URL, and
@@ -121,7 +143,7 @@ func (f *connFlags) check() (http.Header, error) {
 // codecOptions are the codec's session options: the descriptor file read,
 // the decoder command split into words.
 func (f *connFlags) codecOptions() (session.Options, error) {
-	o := session.Options{Codec: f.codec, NoAutoPong: f.noAutoPong, ProtoType: f.protoType}
+	o := session.Options{Codec: f.codec, NoAutoPong: f.noAutoPong, ProtoType: f.protoType, SioConnect: f.sioConnect}
 	if f.protoDesc != "" {
 		b, err := os.ReadFile(f.protoDesc)
 		if err != nil {
@@ -250,7 +272,7 @@ func (f *connFlags) options(url string) (session.Options, error) {
 		url = u.String() // "localhost:8080/x" is shown, recorded and recalled as ws://localhost:8080/x
 	}
 	return session.Options{
-		Codec: co.Codec, NoAutoPong: co.NoAutoPong, ProtoDescriptor: co.ProtoDescriptor,
+		Codec: co.Codec, NoAutoPong: co.NoAutoPong, SioConnect: co.SioConnect, ProtoDescriptor: co.ProtoDescriptor,
 		ProtoType: co.ProtoType, Decoder: co.Decoder,
 		URL: url, Header: h, Subprotocols: f.subprotocols, Origin: f.origin, Auth: f.auth,
 		Insecure: f.insecure, CAFile: f.ca, CertFile: f.cert, KeyFile: f.key, Proxy: f.proxy,
@@ -272,7 +294,7 @@ func parseSpec(spec string, base connFlags) (session.Options, error) {
 	fs := pflag.NewFlagSet("connect", pflag.ContinueOnError)
 	fs.SetOutput(new(strings.Builder))
 	f.register(fs, base)
-	if err := fs.Parse(words); err != nil {
+	if err := fs.Parse(joinSioConnect(words)); err != nil {
 		return session.Options{}, err
 	}
 	if err := checkFlagValues(fs); err != nil {
@@ -331,6 +353,7 @@ func splitWords(s string) ([]string, error) {
 // dropping URLs and the flags of the program itself, so that "URL" plus
 // these words opens the same socket again from the new-connection prompt.
 func connArgs(args []string) []string {
+	args = joinSioConnect(args)
 	var f connFlags
 	fs := pflag.NewFlagSet("conn", pflag.ContinueOnError)
 	f.register(fs, defaultConnFlags)

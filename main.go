@@ -50,7 +50,7 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, args: args}
 	root := c.rootCmd()
-	root.SetArgs(args)
+	root.SetArgs(joinSioConnect(args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -435,3 +435,32 @@ func TestHeadlessForget(t *testing.T) {
 		t.Errorf("errors: %v", errs)
 	}
 }
+
+// TestSioConnectFlag: --sio-connect alone is the default namespace; its
+// namespace may follow as the next word or after "="; a namespace without
+// its slash is refused before any socket opens; the prompt keeps it.
+func TestSioConnectFlag(t *testing.T) {
+	for spec, want := range map[string]string{
+		"ws://h/ --sio-connect":                "/",
+		"--sio-connect ws://h/":                "/",
+		"ws://h/ --sio-connect /admin":         "/admin",
+		"--sio-connect /admin ws://h/":         "/admin",
+		"ws://h/ --sio-connect=/admin -s chat": "/admin",
+		"ws://h/":                              "",
+	} {
+		o, err := parseSpec(spec, defaultConnFlags)
+		if err != nil || o.SioConnect != want {
+			t.Errorf("%q: SioConnect %q, %v; want %q", spec, o.SioConnect, err, want)
+		}
+	}
+	if _, err := parseSpec("ws://h/ --sio-connect=admin", defaultConnFlags); err == nil || !strings.Contains(err.Error(), "namespace") {
+		t.Errorf("a namespace without its slash: %v", err)
+	}
+	got := connArgs([]string{"--json", "--sio-connect", "/admin", "ws://127.0.0.1:1/x"})
+	if fmt.Sprint(got) != "[--sio-connect=/admin]" {
+		t.Fatalf("connArgs kept %q", got)
+	}
+	if code, _, stderr := runCLI(t, "", "--json", "--sio-connect=admin", "ws://127.0.0.1:1/x"); code != 2 || !strings.Contains(stderr, "namespace") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,8 +53,45 @@ func (o Options) CodecConfig(subprotocol, url string) codec.Config {
 // known name, a usable protobuf descriptor and type), so that a command
 // line can be refused before any socket opens.
 func (o Options) CheckCodec() error {
+	if o.SioConnect != "" {
+		if _, err := sioConnectMessage(o.SioConnect); err != nil {
+			return err
+		}
+	}
 	_, err := codec.NewStream(o.CodecConfig("", o.URL))
 	return err
+}
+
+// sioConnectMessage is the Socket.IO CONNECT packet for namespace ns ("/"
+// or "/name"), built by the codec's /sio connect.
+func sioConnectMessage(ns string) ([]byte, error) {
+	if !strings.HasPrefix(ns, "/") || strings.ContainsAny(ns, " \t\r\n,") {
+		return nil, fmt.Errorf("bad Socket.IO namespace %q: use / or /name", ns)
+	}
+	s, err := codec.NewStream(codec.Config{Name: "socket.io"})
+	if err != nil {
+		return nil, err
+	}
+	outs, _, err := s.Command("/sio connect " + ns)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0].Data, nil
+}
+
+// sioConnect puts the options' namespace CONNECT ahead of the queue of a
+// socket that just opened; c.mu must be held.
+func (c *Conn) sioConnect() {
+	if c.opts.SioConnect == "" {
+		return
+	}
+	data, err := sioConnectMessage(c.opts.SioConnect)
+	if err != nil {
+		c.emit(Event{Type: EventError, Error: "--sio-connect: " + err.Error()})
+		return
+	}
+	it := outItem{id: c.m.nextID.Add(1), kind: itemData, opcode: "text", data: data}
+	c.queue = append([]outItem{it}, c.queue...)
 }
 
 // newCodecState sets up the decoder of a connection; on a bad

@@ -14,10 +14,20 @@ import (
 	"github.com/wsinspect/wsinspect/codec"
 )
 
+// codecPorts are the ports peers.js listens on.
+type codecPorts struct{ Sio, Rpc int }
+
 // startSocketIO runs the codec's peers (codec/testdata/peers/peers.js: npm
 // socket.io 4 with pingInterval 300 ms and pingTimeout 200 ms, on
 // 127.0.0.1) for one test and returns the Socket.IO server's WebSocket URL.
 func startSocketIO(t *testing.T) string {
+	t.Helper()
+	return fmt.Sprintf("ws://127.0.0.1:%d/socket.io/?EIO=4&transport=websocket", startCodecPeers(t).Sio)
+}
+
+// startCodecPeers runs codec/testdata/peers/peers.js for one test and
+// returns its ports.
+func startCodecPeers(t *testing.T) codecPorts {
 	t.Helper()
 	const dir = "../codec/testdata/peers"
 	if _, err := os.Stat(dir + "/node_modules/socket.io"); err != nil {
@@ -55,16 +65,16 @@ func startSocketIO(t *testing.T) string {
 			<-waited
 		}
 	})
-	var ports struct{ Sio int }
+	var ports codecPorts
 	select {
 	case l := <-line:
 		if !strings.HasPrefix(l, "PORTS ") || json.Unmarshal([]byte(l[len("PORTS "):]), &ports) != nil {
 			t.Fatalf("peers said %q", l)
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatal("the socket.io peer did not start")
+		t.Fatal("the codec peers did not start")
 	}
-	return fmt.Sprintf("ws://127.0.0.1:%d/socket.io/?EIO=4&transport=websocket", ports.Sio)
+	return ports
 }
 
 func decodedIs(dir, kind string) func(Event) bool {
@@ -221,4 +231,86 @@ func mustStream(t *testing.T, name string) *codec.Stream {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestCodecSioConnectOption: with SioConnect the namespace CONNECT goes out
+// as the socket opens, with no command; once the server answers, an /emit
+// is acked. A namespace that needs auth answers CONNECT_ERROR.
+func TestCodecSioConnectOption(t *testing.T) {
+	url := startSocketIO(t)
+	r := newRecorder(t)
+	c := r.m.Open(Options{URL: url, SioConnect: "/"})
+	r.wait(c.ID(), 15*time.Second, "namespace connected", decodedIs(DirIn, "CONNECT"))
+	cmd, err := ParseCommand(`/emit chat "later" ack`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.m.Do(c.ID(), cmd); err != nil {
+		t.Fatal(err)
+	}
+	ack := r.wait(c.ID(), 10*time.Second, "the ack", decodedIs(DirIn, "ACK"))
+	if !strings.Contains(ack.Decoded.Label, `"later"`) {
+		t.Errorf("ack decoded as %q", ack.Decoded.Label)
+	}
+	if outs := userSent(r.of(c.ID())); len(outs) < 1 || outs[0] != "40" {
+		t.Errorf("sent %q", outs)
+	}
+	c.Close(1000, "")
+	r.waitState(c.ID(), StateClosed)
+
+	a := r.m.Open(Options{URL: url, SioConnect: "/admin"})
+	refused := r.wait(a.ID(), 15*time.Second, "connect refused", decodedIs(DirIn, "CONNECT_ERROR"))
+	if !strings.Contains(string(refused.Data), "not authorized") {
+		t.Errorf("refusal %s", refused.Data)
+	}
+	if outs := userSent(r.of(a.ID())); len(outs) != 1 || outs[0] != "40/admin," {
+		t.Errorf("sent %q", outs)
+	}
+	a.Close(1000, "")
+	r.waitState(a.ID(), StateClosed)
+}
+
+// userSent are the messages written that the engine did not send on its own.
+func userSent(evs []Event) []string {
+	var outs []string
+	for _, ev := range evs {
+		if ev.Type == EventMessage && ev.Dir == DirOut && !ev.Auto {
+			outs = append(outs, string(ev.Data))
+		}
+	}
+	return outs
+}
+
+// TestCodecJSONRPC: requests typed as /rpc to a JSON-RPC 2.0 server written
+// by others (npm rpc-websockets), with no subprotocol: each response and
+// error pairs with its request by id and carries the round trip.
+func TestCodecJSONRPC(t *testing.T) {
+	p := startCodecPeers(t)
+	r := newRecorder(t)
+	c := r.m.Open(Options{URL: fmt.Sprintf("ws://127.0.0.1:%d/", p.Rpc), Codec: "jsonrpc"})
+	r.waitState(c.ID(), StateOpen)
+	for _, line := range []string{"/rpc sum [2,3]", "/rpc fail"} {
+		cmd, err := ParseCommand(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.m.Do(c.ID(), cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := r.wait(c.ID(), 10*time.Second, "the request", decodedIs(DirOut, "request"))
+	if req.Decoded.Key("method") != "sum" {
+		t.Errorf("request decoded as %q", req.Decoded.Label)
+	}
+	res := r.wait(c.ID(), 10*time.Second, "the response", decodedIs(DirIn, "response"))
+	if res.Decoded.Key("rpc") != req.Decoded.Key("rpc") || res.Decoded.RTT <= 0 ||
+		!strings.Contains(res.Decoded.Label, "sum") || !strings.Contains(string(res.Data), `"result":5`) {
+		t.Errorf("response %s decoded as %q, rtt %v (request id %q)", res.Data, res.Decoded.Label, res.Decoded.RTT, req.Decoded.Key("rpc"))
+	}
+	fail := r.wait(c.ID(), 10*time.Second, "the error", decodedIs(DirIn, "error"))
+	if fail.Decoded.RTT <= 0 || !strings.Contains(fail.Decoded.Label, "fail") || fail.Decoded.Key("rpc") == res.Decoded.Key("rpc") {
+		t.Errorf("error %s decoded as %q, rtt %v", fail.Data, fail.Decoded.Label, fail.Decoded.RTT)
+	}
+	c.Close(1000, "")
+	r.waitState(c.ID(), StateClosed)
 }

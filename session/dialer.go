@@ -62,6 +62,7 @@ func (c *Conn) connectOnce() {
 	c.cur = l
 	c.attemptN = 0
 	c.setState(StateOpen, Event{})
+	c.sioConnect()
 	if c.drain != nil {
 		c.armDrain()
 	}

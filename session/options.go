@@ -106,6 +106,14 @@ type Options struct {
 	// answered at once with a pong message marked auto.
 	NoAutoPong bool
 
+	// SioConnect connects this Socket.IO namespace ("/" or "/admin") each
+	// time the socket opens, as /sio connect does: "40" or "40/admin," goes
+	// out ahead of anything queued while connecting. Those messages are
+	// not held back until the server's CONNECT answer (a Socket.IO server
+	// drops an event sent before it), so emit once it has arrived.
+	// Defaults to "": no namespace is connected on our behalf.
+	SioConnect string
+
 	// ProtoDescriptor is a serialized FileDescriptorSet (protoc -o, buf
 	// build -o) and ProtoType the full name of every payload's message
 	// type, for the protobuf codec (implied when Codec is ""). Defaults to

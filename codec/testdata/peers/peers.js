@@ -1,5 +1,6 @@
 // Codec test peers, written on other people's libraries. Serves 127.0.0.1
-// only, prints `PORTS {"sio":n,"gql":n,"bin":n}`, and exits when stdin closes.
+// only, prints `PORTS {"sio":n,"gql":n,"bin":n,"rpc":n}`, and exits when stdin
+// closes.
 //
 // sio: a Socket.IO 4 server (pingInterval 300 ms, pingTimeout 200 ms).
 //   "/": on connect emits "welcome"; "chat" (msg, ack) acks {ok, echo};
@@ -12,6 +13,8 @@
 // bin: ws at /msgpack and /cbor sends each fixture encoded, then their JSON
 //   as text; at /echo-msgpack and /echo-cbor answers a binary message with
 //   its decoded JSON.
+// rpc: an rpc-websockets JSON-RPC 2.0 server at /: sum([a, b]) returns a+b;
+//   fail() throws, answered with a JSON-RPC error.
 const http = require('http');
 const { Server } = require('socket.io');
 const { WebSocketServer } = require('ws');
@@ -19,6 +22,7 @@ const { useServer } = require('graphql-ws/use/ws');
 const { buildSchema } = require('graphql');
 const msgpack = require('@msgpack/msgpack');
 const cbor = require('cbor');
+const rpcWebSockets = require('rpc-websockets');
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
@@ -89,8 +93,18 @@ binWSS.on('connection', (ws, req) => {
   ws.send(JSON.stringify(fixtures));
 });
 
+// --- JSON-RPC 2.0 (rpc-websockets) ---
+const rpc = new rpcWebSockets.Server({ port: 0, host: '127.0.0.1' });
+rpc.register('sum', (params) => params[0] + params[1]);
+rpc.register('fail', () => {
+  throw new Error('failed on purpose');
+});
+const rpcPort = new Promise((resolve) => rpc.on('listening', () => resolve(rpc.wss.address().port)));
+
 (async () => {
-  const ports = { sio: await listen(sioHTTP), gql: await listen(gqlHTTP), bin: await listen(binHTTP) };
+  const ports = {
+    sio: await listen(sioHTTP), gql: await listen(gqlHTTP), bin: await listen(binHTTP), rpc: await rpcPort,
+  };
   process.stdout.write('PORTS ' + JSON.stringify(ports) + '\n');
 })();
 
