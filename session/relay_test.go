@@ -143,6 +143,7 @@ func TestRelayFragmentsKept(t *testing.T) {
 	app.wait(1, 10*time.Second, "the fragmented message", func(ev Event) bool {
 		return ev.Type == EventMessage && ev.Dir == DirIn && ev.Frames == 3
 	})
+	r.sync() // the relay's own events of those frames, all recorded
 	var appLeg []string
 	for _, ev := range legEvents(r, LegApp) {
 		if ev.Type == EventFrame && ev.Dir == DirOut {
