@@ -25,6 +25,7 @@ func startRelay(t *testing.T, o RelayOptions) (*recorder, string) {
 
 // legEvents are the events of one leg of pair 1.
 func legEvents(r *recorder, leg string) []Event {
+	r.sync() // everything the relay has reported so far, recorded
 	var out []Event
 	for _, ev := range r.all() {
 		if ev.Pair == 1 && ev.Leg == leg {
@@ -143,7 +144,6 @@ func TestRelayFragmentsKept(t *testing.T) {
 	app.wait(1, 10*time.Second, "the fragmented message", func(ev Event) bool {
 		return ev.Type == EventMessage && ev.Dir == DirIn && ev.Frames == 3
 	})
-	r.sync() // the relay's own events of those frames, all recorded
 	var appLeg []string
 	for _, ev := range legEvents(r, LegApp) {
 		if ev.Type == EventFrame && ev.Dir == DirOut {
