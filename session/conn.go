@@ -275,21 +275,31 @@ func (c *Conn) CloseWhenSent(code int, reason string) error {
 	return nil
 }
 
-// armDrain bounds a graceful close's wait for the backlog by the close
-// timeout: a peer that never reads cannot hold the socket open; c.mu must
-// be held.
+// armDrain bounds a graceful close's wait for the backlog: when nothing
+// could be written for a whole close timeout, the peer is not reading and
+// TCP is dropped; a peer that reads slowly gets all the time it needs. c.mu
+// must be held.
 func (c *Conn) armDrain() {
 	l := c.cur
-	c.drainTimer = time.AfterFunc(c.opts.CloseTimeout, func() {
+	seen := l.written.Load()
+	var check func()
+	check = func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.cur != l || c.state != StateOpen || l.closeQueued {
 			return
 		}
+		if n := l.written.Load(); n != seen {
+			// The peer is reading, only slowly: wait on.
+			seen = n
+			c.drainTimer = time.AfterFunc(c.opts.CloseTimeout, check)
+			return
+		}
 		c.beginClosing(InitiatorLocal, c.drain.code, c.drain.reason, "", "not written: the peer did not read within --close-timeout")
 		l.closeQueued, l.forced = true, true
 		l.stop("")
-	})
+	}
+	c.drainTimer = time.AfterFunc(c.opts.CloseTimeout, check)
 }
 
 // CloseInScript is a script's /close: while connecting it cancels the dial

@@ -53,6 +53,7 @@ type link struct {
 	pings         map[string][]pendingPing
 	keepTimer     *time.Timer
 	muted         atomic.Bool
+	written       atomic.Int64 // writes completed, for a close that waits on the backlog
 	muteWake      chan struct{}
 	endedCh       chan struct{} // closed by stop
 

@@ -164,6 +164,9 @@ func (l *link) flush(buf []byte) error {
 		err = l.writeTail(tail)
 	}
 	l.tail = nil
+	if err == nil {
+		l.written.Add(1)
+	}
 	return err
 }
 
@@ -186,6 +189,7 @@ func (l *link) writeTail(p []byte) error {
 		if _, err := l.nc.Write(scratch[:n]); err != nil {
 			return err
 		}
+		l.written.Add(1) // progress, for a close waiting on the backlog
 	}
 	return nil
 }
