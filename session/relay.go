@@ -357,10 +357,10 @@ func directions(dir string) ([]string, error) {
 	return nil, fmt.Errorf("direction must be up (app → server), down (server → app) or both, got %q", dir)
 }
 
-// Release forwards held messages: id 0 means all, in the order they
-// arrived; data, when not nil, replaces the payload (an edit).
-func (p *Pair) Release(id uint64, data []byte) error {
+// take removes held messages (id 0: all) from the list, oldest first.
+func (p *Pair) take(id uint64) ([]heldMsg, error) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	var out []heldMsg
 	kept := p.held[:0]
 	for _, h := range p.held {
@@ -371,15 +371,29 @@ func (p *Pair) Release(id uint64, data []byte) error {
 		}
 	}
 	p.held = kept
-	p.mu.Unlock()
 	if len(out) == 0 {
-		return noHeld(p.ID, id)
+		return nil, noHeld(p.ID, id)
+	}
+	return out, nil
+}
+
+// reader is the leg that reads messages travelling in dir.
+func (p *Pair) reader(dir string) *Conn {
+	if dir == DirDown {
+		return p.Upstream
+	}
+	return p.App
+}
+
+// Release forwards held messages: id 0 means all, in the order they
+// arrived; data, when not nil, replaces the payload (an edit).
+func (p *Pair) Release(id uint64, data []byte) error {
+	out, err := p.take(id)
+	if err != nil {
+		return err
 	}
 	for _, h := range out {
-		from := p.App
-		if h.dir == DirDown {
-			from = p.Upstream
-		}
+		from := p.reader(h.dir)
 		ev := Event{Type: EventReleased, Dir: h.dir, ID: h.id, Opcode: h.opcode, Len: len(h.data)}
 		if data != nil {
 			h.data = data
@@ -394,26 +408,12 @@ func (p *Pair) Release(id uint64, data []byte) error {
 
 // Discard drops held messages (id 0: all) with a dropped event each.
 func (p *Pair) Discard(id uint64) error {
-	p.mu.Lock()
-	var out []heldMsg
-	kept := p.held[:0]
-	for _, h := range p.held {
-		if id == 0 || h.id == id {
-			out = append(out, h)
-		} else {
-			kept = append(kept, h)
-		}
-	}
-	p.held = kept
-	p.mu.Unlock()
-	if len(out) == 0 {
-		return noHeld(p.ID, id)
+	out, err := p.take(id)
+	if err != nil {
+		return err
 	}
 	for _, h := range out {
-		from := p.App
-		if h.dir == DirDown {
-			from = p.Upstream
-		}
+		from := p.reader(h.dir)
 		from.emit(Event{Type: EventDropped, Dir: h.dir, ID: h.id, Opcode: h.opcode, Len: len(h.data), Reason: "discarded while held"})
 	}
 	return nil
