@@ -30,10 +30,18 @@ func (c *cli) runRoot(cmd *cobra.Command, args []string) error {
 		return usageError{errors.New("give at least one URL (or run 'wsinspect demo')")}
 	}
 	var onOpen []session.Command
-	if !headless {
+	switch {
+	case !headless:
 		var err error
 		if onOpen, err = onOpenCommands(c.execute); err != nil {
 			return usageError{err}
+		}
+	case c.conn.reconnect && len(c.execute) > 0:
+		// Headless with --reconnect: -x lines that act on a socket go out
+		// on every open, after each reconnect too, as in the TUI; a script
+		// line (/wait, /to, …) keeps them a script run once before stdin.
+		if cmds, err := onOpenCommands(c.execute); err == nil {
+			onOpen, c.execute = cmds, nil
 		}
 	}
 	rec, closeRec := c.recorder(args)

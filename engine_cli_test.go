@@ -165,3 +165,20 @@ func stuckServer(t *testing.T) string {
 	})
 	return "ws://" + ln.Addr().String() + "/"
 }
+
+// TestExecuteOnEveryReconnect: headless with --reconnect, a -x line goes
+// out on every open, the reconnects' included.
+func TestExecuteOnEveryReconnect(t *testing.T) {
+	s := startLab(t)
+	// Expectations wait on the events themselves: open, dropped, open again.
+	script := "/expect state open\n/expect state waiting within 10s\n/expect state open within 10s\n"
+	code, evs, stderr := runCLI(t, script, "--json", "--reconnect", "-x", "first message", s.URL("/drop?after=100ms"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	opens := len(find(evs, and(is("type", "state"), is("to", "open"))))
+	sent := len(find(evs, and(is("type", "message"), is("dir", "out"), is("text", "first message"))))
+	if opens < 2 || sent != opens {
+		t.Fatalf("%d opens, the -x line sent %d times", opens, sent)
+	}
+}
