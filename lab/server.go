@@ -95,7 +95,7 @@ func Start(opts Options) (*Server, error) {
 
 	var served net.Listener = &trackingListener{Listener: ln, s: s}
 	if opts.TLS {
-		cert, certPEM, err := selfSignedCert()
+		cert, certPEM, err := SelfSignedCert("wsinspect lab")
 		if err != nil {
 			ln.Close()
 			s.cancel()

@@ -14,10 +14,12 @@ import (
 	"time"
 )
 
-// selfSignedCert makes a fresh ECDSA P-256 certificate for 127.0.0.1 and
-// localhost, valid for a day. It is generated at every start so no key ever
-// lands on disk; clients trust it through CertPEM.
-func selfSignedCert() (tls.Certificate, []byte, error) {
+// SelfSignedCert makes a fresh ECDSA P-256 certificate for 127.0.0.1, ::1
+// and localhost, valid for a day, named name. It is generated at every
+// start so no key ever lands on disk; clients trust it through the PEM it
+// returns (it is its own CA). The lab serves wss with it, and so do
+// wsinspect listen --tls and relay --tls.
+func SelfSignedCert(name string) (tls.Certificate, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, fmt.Errorf("failed to generate TLS key: %w", err)
@@ -29,7 +31,7 @@ func selfSignedCert() (tls.Certificate, []byte, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "wsinspect lab", Organization: []string{"wsinspect lab"}},
+		Subject:               pkix.Name{CommonName: name, Organization: []string{"wsinspect"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
@@ -37,7 +39,7 @@ func selfSignedCert() (tls.Certificate, []byte, error) {
 		BasicConstraintsValid: true,
 		// Self-signed and used as its own CA by clients (--ca).
 		IsCA:        true,
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		DNSNames:    []string{"localhost"},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
