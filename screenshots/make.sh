@@ -177,13 +177,14 @@ shot_timeline() {
 shot_composer() {
 	start
 	wait_for '#1 +open'
+	wait_for '#16 ' # the demo's listener clients have connected
 	addr=$(port)
 	keys n
 	wait_for 'New connection'
 	keys C-u
 	typed "$addr/slow?delay=60s"
 	keys Enter
-	wait_for '#13 +connecting'
+	wait_for '#17 +connecting'
 	keys i
 	typed 'hello while connecting'
 	keys Enter

@@ -282,7 +282,7 @@ func (p connectionsPane) head(sk *socket, st *Styles) string {
 			label = "closing ⇠"
 		}
 	}
-	if sk.halfClosed && !sk.state.Final() {
+	if sk.halfClosed && (sk.state == session.StateOpen || sk.state == session.StateClosing) {
 		label += " ½"
 	}
 	indent := " "
