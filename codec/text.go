@@ -24,7 +24,8 @@ func newLabel(protocol, kind string) *label {
 	l := &label{b: make([]byte, 0, 96)}
 	l.b = append(l.b, protocol...)
 	l.b = append(l.b, ' ')
-	l.b = append(l.b, kind...)
+	// A kind can come from the peer (a Phoenix event name): escaped too.
+	l.b = appendEscaped(l.b, kind, labelMax)
 	return l
 }
 
