@@ -258,6 +258,12 @@ func (c *Conn) CloseWhenSent(code int, reason string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.userClosed && c.drain == nil {
+		// Closed or aborted already, at once (a script's /close while
+		// connecting): the end of the input must not turn that into a
+		// dial that goes on.
+		return nil
+	}
 	c.userClosed = true
 	c.manual = false
 	if c.drain == nil {

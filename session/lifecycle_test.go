@@ -533,3 +533,21 @@ func TestCloseWhenSentInFlight(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseThenCloseWhenSentWhileConnecting: a close while connecting
+// stays a close even when a graceful close follows before the dial has
+// begun (a script's /close, then the end of its input).
+func TestCloseThenCloseWhenSentWhileConnecting(t *testing.T) {
+	s := startLab(t, lab.Options{})
+	for range 20 {
+		r := newRecorder(t)
+		c := r.m.Open(Options{URL: s.URL("/slow?delay=20s"), ConnectTimeout: time.Minute})
+		_ = c.Close(1000, "")
+		_ = c.CloseWhenSent(1000, "")
+		evs := r.waitEnd(c)
+		last := evs[len(evs)-1]
+		if last.To != StateFailed || last.Error != "closed while connecting" {
+			t.Fatalf("ended: %s", last.AppendJSON(nil))
+		}
+	}
+}
