@@ -294,7 +294,7 @@ func (pkt *sioPacket) argsLabel(l *label) {
 	if len(a) > 0 && a[len(a)-1] == ']' {
 		a = bytes.TrimSpace(a)
 	}
-	l.b = appendEscapedBytes(l.b, a, labelMax)
+	l.b = appendEscaped(l.b, a, labelMax)
 	if len(a) == 0 {
 		l.b = append(l.b, ']')
 	}

@@ -45,7 +45,7 @@ func (l *label) bytes(p []byte) *label {
 		return l
 	}
 	l.b = append(l.b, ' ')
-	l.b = appendEscapedBytes(l.b, p, labelMax)
+	l.b = appendEscaped(l.b, p, labelMax)
 	return l
 }
 
@@ -63,10 +63,10 @@ func (l *label) rtt(what string, d time.Duration) *label {
 
 func (l *label) String() string { return string(l.b) }
 
-// appendEscaped appends s with every byte that could move the cursor or
-// change the terminal's state written out as an escape, cut after max bytes
-// of input with "…".
-func appendEscaped(b []byte, s string, max int) []byte {
+// appendEscaped appends s (a string or a byte slice, neither copied) with
+// every byte that could move the cursor or change the terminal's state
+// written out as an escape, cut after max bytes of input with "…".
+func appendEscaped[T string | []byte](b []byte, s T, max int) []byte {
 	for i := 0; i < len(s); {
 		if i >= max {
 			return append(b, "…"...)
@@ -77,26 +77,14 @@ func appendEscaped(b []byte, s string, max int) []byte {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		b = appendRune(b, r, n, c)
-		i += n
-	}
-	return b
-}
-
-// appendEscapedBytes is appendEscaped for a byte slice, without copying it.
-func appendEscapedBytes(b, s []byte, max int) []byte {
-	for i := 0; i < len(s); {
-		if i >= max {
-			return append(b, "…"...)
+		var r rune
+		var n int
+		switch v := any(s[i:]).(type) {
+		case string:
+			r, n = utf8.DecodeRuneInString(v)
+		case []byte:
+			r, n = utf8.DecodeRune(v)
 		}
-		c := s[i]
-		if c >= 0x20 && c < 0x7f {
-			b = append(b, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(s[i:])
 		b = appendRune(b, r, n, c)
 		i += n
 	}
