@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -72,9 +73,23 @@ func (c *cli) runHeadless(book *connBook, rec recorder) error {
 	if len(c.execute) > 0 {
 		in = io.MultiReader(strings.NewReader(strings.Join(c.execute, "\n")+"\n"), in)
 	}
-	h := &headless{m: book.m, book: book, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout), expectTimeout: c.expectTO}
+	h := &headless{m: book.m, book: book, base: c.conn, stay: c.stay, rec: rec, out: newOutput(c.stdout), expectTimeout: c.expectTO, wholeScript: finiteInput(c.stdin)}
 	if code := h.run(in, notifySignals()); code != 0 {
 		return exitCode(code)
 	}
 	return nil
+}
+
+// finiteInput says stdin is a script that ends by itself (a regular file, or
+// input held in memory), not a terminal or a pipe: every line of it runs,
+// and a line after the sockets have ended is reported as dropped rather than
+// left unread. A pipe or a terminal may never end, so there the run stops
+// when the sockets do.
+func finiteInput(in io.Reader) bool {
+	f, ok := in.(*os.File)
+	if !ok {
+		return true
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
 }

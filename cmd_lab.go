@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -21,10 +22,22 @@ func (c *cli) serveCmd() *cobra.Command {
 	var addr string
 	var useTLS, quiet bool
 	cmd := &cobra.Command{
-		Use:   "serve",
+		Use:   "serve [ADDR]",
 		Short: "Run the lab: a WebSocket server that misbehaves on purpose (loopback only)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Long: `serve runs the lab on ADDR (default 127.0.0.1:8765; a bare port means
+loopback; port 0 picks a free one). The lab only ever listens on loopback.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if cmd.Flags().Changed("addr") {
+					return usageError{errors.New("give the address once: as ADDR or as --addr")}
+				}
+				a, err := listenAddr(args[0], true) // the lab itself refuses anything but loopback
+				if err != nil {
+					return usageError{err}
+				}
+				addr = a
+			}
 			opts := lab.Options{Addr: addr, TLS: useTLS}
 			if !quiet {
 				opts.Log = c.stderr

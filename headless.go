@@ -302,7 +302,7 @@ func (h *headless) runLine(lineNo int, line string) (quit bool) {
 		}
 		for _, c := range h.targets(lineNo) {
 			if !c.WaitOpen(cmd.Wait) {
-				h.inputError(lineNo, fmt.Errorf("/wait open: socket #%d is %s after %s", c.ID(), c.State(), cmd.Wait))
+				h.inputError(lineNo, waitOpenError(c.ID(), c.State(), cmd.Wait))
 			}
 		}
 	case session.CmdConnect:
@@ -516,3 +516,13 @@ func notifySignals() chan os.Signal {
 // newOutput buffers the headless mode's stdout; it is flushed whenever the
 // event stream pauses.
 func newOutput(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }
+
+// waitOpenError says why /wait open gave up: the socket ended without
+// opening, or it was still on its way when the wait ran out.
+func waitOpenError(id int, st session.State, wait time.Duration) error {
+	switch st {
+	case session.StateFailed, session.StateClosed:
+		return fmt.Errorf("/wait open: socket #%d is %s: it will not open", id, st)
+	}
+	return fmt.Errorf("/wait open: socket #%d is still %s after %s", id, st, wait)
+}

@@ -207,6 +207,10 @@ func (c *Conn) enqueue(it outItem) {
 	case StateClosing:
 		c.drop(it, "socket is closing")
 	case StateClosed:
+		if c.userClosed {
+			c.drop(it, "sent after /close: the socket is closed")
+			return
+		}
 		c.drop(it, "socket is closed")
 	case StateFailed:
 		c.drop(it, "socket failed and is not reconnecting")
