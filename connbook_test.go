@@ -22,7 +22,7 @@ func TestExecuteOnEveryOpen(t *testing.T) {
 	book := newConnBook(m)
 	book.onOpen = cmds
 	log := &eventLog{}
-	events, stop, done := teeEvents(m.Events(), book.see, log)
+	events, stop, done := teeEvents(m.Take, book.see, log)
 	book.open(session.Options{URL: s.URL("/drop?after=300ms"), Reconnect: true, ReconnectMax: 1,
 		BackoffMin: 10 * time.Millisecond, BackoffMax: 20 * time.Millisecond})
 	var opens, inits int

@@ -62,7 +62,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	defer d.stop()
 	log := &eventLog{}
-	events, stopUI, teeDone := teeEvents(d.m.Events(), d.book.see, log)
+	events, stopUI, teeDone := teeEvents(d.m.Take, d.book.see, log)
 	m := ui.New(ui.Options{Events: events, Controller: controller{book: d.book}, Theme: "dark", QuitTimeout: 4 * time.Second})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(160, 45),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))

@@ -119,7 +119,6 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 	}()
 	go h.handleSignals(sigs, allEnded)
 
-	events := h.m.Events()
 	opened := map[int]bool{}
 	see := func(ev *session.Event) {
 		h.watch.Feed(ev)
@@ -128,17 +127,21 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 		}
 		h.book.see(ev)
 	}
-	pump(events, see, h.rec, true, func(_ *session.Event, line []byte) bool {
+	out := true
+	pump(h.m.Take, see, h.rec, true, func(_ *session.Event, line []byte) bool {
 		if _, err := h.out.Write(line); err != nil {
 			// stdout is gone (a closed pipe): nobody is listening, stop
 			// (the pump keeps recording).
 			h.m.AbortAll()
-			return false
+			out = false
 		}
-		if len(events) == 0 {
-			h.out.Flush()
+		return out
+	}, func() {
+		// Nothing more has arrived: show what we have.
+		if out && h.out.Flush() != nil {
+			h.m.AbortAll()
+			out = false
 		}
-		return true
 	})
 	h.out.Flush()
 	<-allEnded

@@ -57,7 +57,7 @@ func keyLatency(b *testing.B, url string, n int) time.Duration {
 	b.Helper()
 	m := session.NewManager(session.ManagerOptions{})
 	book := newConnBook(m)
-	events, stopUI, teeDone := teeEvents(m.Events(), book.see, nil)
+	events, stopUI, teeDone := teeEvents(m.Take, book.see, nil)
 	book.open(session.Options{URL: url})
 	p := &probe{inner: ui.New(ui.Options{Events: events, Controller: controller{book: book}, Theme: "dark"}), seen: make(chan time.Duration, 1), ready: make(chan struct{})}
 	prog := tea.NewProgram(p, tea.WithInput(nil), tea.WithOutput(io.Discard), tea.WithWindowSize(160, 45))

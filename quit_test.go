@@ -22,7 +22,7 @@ func TestQuitDoesNotWaitForSilentPeer(t *testing.T) {
 	m := session.NewManager(session.ManagerOptions{})
 	book := newConnBook(m)
 	log := &eventLog{}
-	events, stopUI, teeDone := teeEvents(m.Events(), book.see, log)
+	events, stopUI, teeDone := teeEvents(m.Take, book.see, log)
 	book.open(session.Options{URL: s.URL("/mute")})
 	book.open(session.Options{URL: s.URL("/echo")})
 	model := ui.New(ui.Options{Events: events, Controller: controller{book: book}, Theme: "dark"})

@@ -101,7 +101,7 @@ func (c *cli) runTUI(book *connBook, rec recorder, title, origin, hint string, r
 		m.Shutdown()
 		return usageError{err}
 	}
-	events, stopUI, teeDone := teeEvents(m.Events(), book.see, rec)
+	events, stopUI, teeDone := teeEvents(m.Take, book.see, rec)
 	opts.Events = events
 	opts.Controller = controller{book: book, base: c.conn, origin: origin}
 	opts.URLHint = hint
@@ -147,7 +147,7 @@ func (c *cli) runTUI(book *connBook, rec recorder, title, origin, hint string, r
 // the UI until stop is called; after that it only records, so the sockets
 // never wait for a UI that has gone. done is closed when the stream has
 // ended.
-func teeEvents(in <-chan session.Event, see func(*session.Event), rec recorder) (out <-chan session.Event, stop func(), done <-chan struct{}) {
+func teeEvents(in eventSource, see func(*session.Event), rec recorder) (out <-chan session.Event, stop func(), done <-chan struct{}) {
 	// Small: the engine's queue bounds what waits by bytes, and every
 	// event held here is outside that bound.
 	ch := make(chan session.Event, 64)
@@ -163,7 +163,7 @@ func teeEvents(in <-chan session.Event, see func(*session.Event), rec recorder) 
 			case <-quit:
 				return false
 			}
-		})
+		}, nil)
 	}()
 	return ch, func() { close(quit) }, fin
 }

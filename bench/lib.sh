@@ -1,7 +1,8 @@
 # lib.sh is sourced by bench/'s scripts: it checks the tools, builds
 # wsinspect and the bare gobwas/ws client (bench/bareclient) with go build
-# into a temporary directory, and starts the lab (wsinspect serve, loopback
-# only) as the flood server. Everything it starts is stopped on exit.
+# into a temporary directory, and starts the flood server (flood.js, on npm's
+# ws) or the lab (wsinspect serve), on loopback only. Everything it starts is
+# stopped on exit.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,6 +29,32 @@ need go python3
 build() {
 	echo "building wsinspect and bench/bareclient"
 	(cd "$root" && go build -o "$work/wsinspect" . && go build -o "$work/bareclient" ./bench/bareclient)
+}
+
+# npm_ci installs bench/'s npm packages (wscat, ws) from the lockfile when
+# they are missing or older than it.
+npm_ci() {
+	need node npm
+	if [ ! -f "$here/node_modules/.package-lock.json" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+		echo "installing bench/'s npm packages (ws, wscat) with npm ci"
+		(cd "$here" && npm ci --no-audit --no-fund --silent)
+	fi
+}
+
+# start_flood runs flood.js (npm ws) on a free loopback port and sets $addr.
+start_flood() {
+	npm_ci
+	node "$here/flood.js" >"$work/flood.out" 2>&1 &
+	serve_pid=$!
+	addr=
+	for _ in $(seq 100); do
+		addr=$(sed -n 's/^flood on \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/flood.out")
+		[ -n "$addr" ] && return
+		sleep 0.1
+	done
+	echo "$(basename "$0"): the flood server did not start:" >&2
+	cat "$work/flood.out" >&2
+	exit 1
 }
 
 # start_lab runs the lab on a free loopback port and sets $addr.

@@ -7,7 +7,7 @@
 #   bench/pty-print.sh                    # N=200000 SIZE=40 RUNS=5
 #   RUNS=3 N=50000 bench/pty-print.sh
 #
-# The flood is the lab's /flood (wsinspect serve, 127.0.0.1). Each run's
+# The flood comes from flood.js (npm ws, 127.0.0.1; frames batched per write). Each run's
 # stdout is a pseudo-terminal (120x40) that measure.py reads as fast as it
 # can, counting the message lines: every run must print all N. The cat
 # case prints a file holding exactly what wsinspect printed in a first run.
@@ -27,7 +27,7 @@ RUNS=${RUNS:-5}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 build
-start_lab
+start_flood
 url="ws://$addr/flood?n=$N&size=$SIZE"
 mkdir -p "$work/state"
 "$work/wsinspect" --json --stay --no-history "$url" </dev/null >"$work/out.jsonl"

@@ -32,7 +32,7 @@ if [ ! -x "$here/node_modules/.bin/wscat" ]; then
 	(cd "$here" && npm ci --no-audit --no-fund --silent)
 fi
 build
-start_lab
+start_flood
 machine
 status=0
 for spec in $SIZES; do

@@ -227,7 +227,7 @@ func (s *syncBuffer) String() string {
 func (m *Manager) queueLen() int {
 	m.q.mu.Lock()
 	defer m.q.mu.Unlock()
-	return len(m.q.items)
+	return m.q.n
 }
 
 // readerWaiting reports whether some goroutine is parked in pushWait: a

@@ -494,9 +494,13 @@ func (l *link) emitRead(ev Event) {
 		ev.Time = time.Now()
 	}
 	l.c.stamp(&ev)
+	q := l.c.m.q
+	if l.batch == nil {
+		l.batch = q.newBlock()
+	}
 	l.batch = append(l.batch, ev)
 	l.batchBytes += len(ev.Data)
-	if len(l.batch) >= 256 || l.batchBytes >= 1<<20 {
+	if len(l.batch) >= q.batchLimit() || l.batchBytes >= 1<<20 {
 		l.flushRead()
 	}
 }
@@ -507,9 +511,8 @@ func (l *link) flushRead() {
 	if len(l.batch) == 0 {
 		return
 	}
-	l.c.m.q.pushBatchWait(l.batch)
-	clear(l.batch)
-	l.batch, l.batchBytes = l.batch[:0], 0
+	l.c.m.q.pushBatchWait(&l.batch)
+	l.batchBytes = 0
 }
 
 // isEnded reports whether we have closed this connection.

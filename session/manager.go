@@ -13,8 +13,8 @@ import (
 // ManagerOptions configure a Manager; the zero value means defaults.
 type ManagerOptions struct {
 	// EventBuffer is the capacity of the Events channel; payload bytes are
-	// counted against HighWaterBytes until the consumer takes an event.
-	// Defaults to 16.
+	// counted against HighWaterBytes until the consumer takes an event
+	// (from the channel, or in a batch from Take). Defaults to 16.
 	EventBuffer int
 
 	// HighWater is how many undelivered events make the readers wait for
@@ -34,8 +34,10 @@ type Manager struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	q      *eventQueue
-	out    chan Event
+	opts   ManagerOptions
 	fwd    chan struct{} // closed when the forwarder has ended
+	fwdOn  sync.Once     // the forwarder starts with the first Events call
+	out    chan Event    // Events: set by the first call
 	wg     sync.WaitGroup
 	nextID atomic.Uint64
 
@@ -63,17 +65,35 @@ func NewManager(opts ManagerOptions) *Manager {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
 		ctx: ctx, cancel: cancel,
-		q:   newEventQueue(opts.HighWater, opts.HighWaterBytes),
-		out: make(chan Event, opts.EventBuffer),
-		fwd: make(chan struct{}),
+		q:    newEventQueue(opts.HighWater, opts.HighWaterBytes),
+		opts: opts,
+		fwd:  make(chan struct{}),
 	}
-	go m.forward()
 	return m
 }
 
-// Events is the merged stream. It is closed after Shutdown, once every
-// event has been delivered.
-func (m *Manager) Events() <-chan Event { return m.out }
+// Events is the merged stream, one event at a time. It is closed after
+// Shutdown, once every event has been delivered. A Manager has one
+// consumer: Events or Take, not both.
+func (m *Manager) Events() <-chan Event {
+	m.fwdOn.Do(func() {
+		m.out = make(chan Event, m.opts.EventBuffer)
+		go m.forward()
+	})
+	return m.out
+}
+
+// Take is the merged stream in batches, for a consumer that handles
+// events faster than a channel hands them over one by one: it returns the
+// next batch of events, in order (up to a few hundred), and recycles
+// spare, the batch it returned before (or nil): the consumer must be done
+// with it. When none waits it returns an empty batch, or with wait set
+// blocks until one arrives. It returns nil once Shutdown has run and every
+// event has been taken. The batch is the consumer's: its bytes no longer
+// hold the readers back.
+func (m *Manager) Take(spare []Event, wait bool) []Event {
+	return m.q.take(spare, wait)
+}
 
 // newConn adds a socket with the next id.
 func (m *Manager) newConn(role string, opts Options) *Conn {
@@ -338,7 +358,11 @@ func (m *Manager) Shutdown() {
 	m.cancel()
 	m.wg.Wait()
 	m.q.close()
-	<-m.fwd
+	started := true
+	m.fwdOn.Do(func() { started = false })
+	if started {
+		<-m.fwd
+	}
 }
 
 // forward moves events from the queue to the channel, in order.
@@ -347,7 +371,7 @@ func (m *Manager) forward() {
 	defer close(m.out)
 	var batch []Event
 	for {
-		batch = m.q.take(batch[:0])
+		batch = m.q.takeHeld(batch)
 		if batch == nil {
 			return
 		}
@@ -370,16 +394,35 @@ func (m *Manager) forward() {
 // eventQueue is an unbounded FIFO with a high-water mark: push never blocks
 // (so a UI goroutine that sends never waits on itself), pushWait waits while
 // the queue is above the mark (so readers feel backpressure).
+//
+// Events travel in blocks: fixed arrays of blockCap events, recycled
+// through a free list, so an event is copied once (into a reader's block)
+// and never again — no growing array, no copy per hand-over. A reader's
+// block joins the queue whole; a consumer takes one block at a time and
+// gives it back for reuse.
 type eventQueue struct {
 	mu     sync.Mutex
-	more   *sync.Cond // signalled when items arrive
-	space  *sync.Cond // signalled when items are taken
-	items  []Event
+	more   *sync.Cond // signalled when events arrive
+	space  *sync.Cond // signalled when events are taken
+	blocks [][]Event  // FIFO of blocks, oldest first, none empty
+	n      int        // events in blocks
 	high   int
-	bytes  int64 // payload bytes in items
+	bytes  int64 // payload bytes in blocks (and taken but not released: takeHeld)
 	highB  int64
+	free   [][]Event // empty blocks for reuse
 	closed bool
 }
+
+// blockCap is the most events in a block (about 145 KB of Event), and
+// firstCap what a reader starts with when no emptied block is free: a
+// reader waiting on a full queue holds its batch, and a thousand of them
+// must not hold a full block each. maxFree is how many emptied blocks are
+// kept for reuse.
+const (
+	blockCap = 256
+	firstCap = 16
+	maxFree  = 8
+)
 
 func newEventQueue(high int, highBytes int64) *eventQueue {
 	q := &eventQueue{high: high, highB: highBytes}
@@ -388,61 +431,159 @@ func newEventQueue(high int, highBytes int64) *eventQueue {
 	return q
 }
 
+// batchLimit is how many events a reader gathers before it hands them
+// over: a block, or less when the mark is lower (a batch never overshoots
+// it).
+func (q *eventQueue) batchLimit() int { return min(blockCap, q.high) }
+
+// getBlock returns an empty block; q.mu must be held.
+func (q *eventQueue) getBlock() []Event {
+	if n := len(q.free); n > 0 {
+		b := q.free[n-1]
+		q.free[n-1] = nil
+		q.free = q.free[:n-1]
+		return b
+	}
+	return make([]Event, 0, blockCap)
+}
+
+// newBlock is a batch for a reader to start: an emptied block when one is
+// free, or a small one that grows as it must.
+func (q *eventQueue) newBlock() []Event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.free) > 0 {
+		return q.getBlock()
+	}
+	return make([]Event, 0, firstCap)
+}
+
+// recycle keeps an emptied block for reuse; q.mu must be held.
+func (q *eventQueue) recycle(b []Event) {
+	if cap(b) < blockCap/4 || cap(b) > 2*blockCap || len(q.free) >= maxFree {
+		return
+	}
+	clear(b)
+	q.free = append(q.free, b[:0])
+}
+
+// add appends one event to the tail block, or to a new one; q.mu must be
+// held.
+func (q *eventQueue) add(ev *Event) {
+	last := len(q.blocks) - 1
+	if last < 0 || len(q.blocks[last]) == cap(q.blocks[last]) {
+		q.blocks = append(q.blocks, q.getBlock())
+		last++
+	}
+	q.blocks[last] = append(q.blocks[last], *ev)
+	q.n++
+	q.bytes += int64(len(ev.Data))
+}
+
 func (q *eventQueue) push(ev Event) {
 	q.mu.Lock()
-	q.bytes += int64(len(ev.Data))
-	q.items = append(q.items, ev)
+	q.add(&ev)
 	q.mu.Unlock()
 	q.more.Signal()
 }
 
 func (q *eventQueue) pushWait(ev Event) {
 	q.mu.Lock()
-	for (len(q.items) >= q.high || q.bytes >= q.highB) && !q.closed {
+	for (q.n >= q.high || q.bytes >= q.highB) && !q.closed {
 		q.space.Wait()
 	}
-	q.bytes += int64(len(ev.Data))
-	q.items = append(q.items, ev)
+	q.add(&ev)
 	q.mu.Unlock()
 	q.more.Signal()
 }
 
-// pushBatchWait adds events in order, as many at a time as the marks
-// leave room for, waiting while the queue is full; the consumer is woken
-// once per chunk, not once per event.
-func (q *eventQueue) pushBatchWait(evs []Event) {
-	q.mu.Lock()
-	for len(evs) > 0 {
-		for (len(q.items) >= q.high || q.bytes >= q.highB) && !q.closed {
-			q.space.Wait()
-		}
-		n := 0
-		for n < len(evs) && (n == 0 || (len(q.items) < q.high && q.bytes < q.highB)) {
-			q.bytes += int64(len(evs[n].Data))
-			q.items = append(q.items, evs[n])
-			n++
-		}
-		evs = evs[n:]
-		q.more.Signal()
+// pushBatchWait adds a reader's batch (at most batchLimit events) in
+// order, waiting until it fits under the marks; the consumer is woken once
+// per batch, not once per event. A batch that fits in the tail block is
+// copied there (and its block recycled); otherwise it joins the queue as a
+// block of its own. *evs is then nil: the reader takes a block when it next
+// needs one, so an idle socket holds none.
+func (q *eventQueue) pushBatchWait(evs *[]Event) {
+	b := *evs
+	if len(b) == 0 {
+		return
 	}
+	var n int64
+	for i := range b {
+		n += int64(len(b[i].Data))
+	}
+	q.mu.Lock()
+	for (q.n > 0 && q.n+len(b) > q.high || q.bytes >= q.highB) && !q.closed {
+		q.space.Wait()
+	}
+	q.n += len(b)
+	q.bytes += n
+	last := len(q.blocks) - 1
+	if last >= 0 && cap(q.blocks[last])-len(q.blocks[last]) >= len(b) {
+		q.blocks[last] = append(q.blocks[last], b...)
+		q.recycle(b)
+	} else {
+		q.blocks = append(q.blocks, b)
+	}
+	*evs = nil
 	q.mu.Unlock()
+	q.more.Signal()
 }
 
-// take swaps out everything queued, waiting for at least one event; it
-// returns nil once the queue is closed and empty.
-func (q *eventQueue) take(spare []Event) []Event {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for len(q.items) == 0 {
+// next removes the oldest block, waiting for one when wait is set; it
+// returns nil when there is none (closed says whether there will be none
+// ever). q.mu must be held.
+func (q *eventQueue) next(wait bool) (b []Event, closed bool) {
+	for len(q.blocks) == 0 {
 		if q.closed {
-			return nil
+			return nil, true
+		}
+		if !wait {
+			return nil, false
 		}
 		q.more.Wait()
 	}
-	items := q.items
-	q.items = spare
+	b = q.blocks[0]
+	q.blocks[0] = nil
+	q.blocks = q.blocks[1:]
+	if len(q.blocks) == 0 {
+		q.blocks = nil // let the spine's array go, rather than creep along it
+	}
+	q.n -= len(b)
 	q.space.Broadcast()
-	return items
+	return b, false
+}
+
+// takeHeld returns the oldest block, waiting for one; its events' bytes
+// stay counted until release. It returns nil once the queue is closed and
+// empty. spare, a block taken before and now emptied, is reused.
+func (q *eventQueue) takeHeld(spare []Event) []Event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.recycle(spare)
+	b, _ := q.next(true)
+	return b
+}
+
+// take returns the oldest block and releases its bytes: the events are the
+// consumer's. spare, the block taken before, is recycled. Without wait an
+// empty batch says none is waiting; nil means the queue is closed and
+// empty.
+func (q *eventQueue) take(spare []Event, wait bool) []Event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.recycle(spare)
+	b, closed := q.next(wait)
+	if b == nil {
+		if closed {
+			return nil
+		}
+		return []Event{}
+	}
+	for i := range b {
+		q.bytes -= int64(len(b[i].Data))
+	}
+	return b
 }
 
 // release counts down the bytes of events the consumer has taken.
