@@ -24,7 +24,7 @@ const DefaultTimeout = 5 * time.Second
 // Older events are let go, and a later report says so.
 const (
 	backlogEvents = 2048
-	backlogBytes  = 8 << 20
+	backlogBytes  = 4 << 20
 )
 
 // Watcher follows the events of a Manager's sockets for the expectations

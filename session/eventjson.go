@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -357,6 +358,28 @@ func plain8(s string) bool {
 	return true
 }
 
+// invisible reports the format characters appendString escapes beyond the
+// controls: bidi embeddings, overrides, isolates and marks, zero-width
+// characters, the BOM, the soft hyphen, interlinear annotations and tags.
+func invisible(r rune) bool {
+	switch {
+	case r >= 0x202a && r <= 0x202e, // LRE RLE PDF LRO RLO
+		r >= 0x2066 && r <= 0x2069,            // LRI RLI FSI PDI
+		r == 0x200e, r == 0x200f, r == 0x061c, // LRM RLM ALM
+		r == 0xfeff,                // BOM / ZWNBSP
+		r >= 0xfff9 && r <= 0xfffb, // interlinear annotation
+		r == 0x200b, r == 0x2060,   // zero-width space, word joiner
+		r == 0x00ad,                  // soft hyphen
+		r >= 0xe0000 && r <= 0xe007f: // tags
+		return true
+	}
+	return false
+}
+
+func appendUEscape(buf []byte, r rune) []byte {
+	return append(buf, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
 // appendString appends s as a JSON string. Control characters are escaped
 // (so a payload can never put a raw escape sequence on a terminal that prints
 // the JSON) and invalid UTF-8 becomes U+FFFD.
@@ -403,11 +426,19 @@ func appendString(buf []byte, s string) []byte {
 			continue
 		}
 		// C1 controls (U+0080–U+009F) and the line/paragraph separators are
-		// escaped too: some terminals act on C1 CSI.
-		if r < 0xa0 || r == '\u2028' || r == '\u2029' {
+		// escaped too: some terminals act on C1 CSI. So are the invisible
+		// format characters the TUI refuses to draw raw (bidi overrides,
+		// marks, zero-width and tag characters): they reorder or hide what a
+		// terminal shows around them, and a JSON line is as likely to be
+		// read on a terminal as by a program.
+		if r < 0xa0 || r == '\u2028' || r == '\u2029' || invisible(r) {
 			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u')
-			buf = append(buf, hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			if r > 0xffff {
+				hi, lo := utf16.EncodeRune(r)
+				buf = appendUEscape(appendUEscape(buf, hi), lo)
+			} else {
+				buf = appendUEscape(buf, r)
+			}
 			i += size
 			start = i
 			continue

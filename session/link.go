@@ -23,13 +23,19 @@ import (
 // writer of frames). A Conn has a new link for every connection, so no
 // state leaks from one to the next.
 type link struct {
-	c       *Conn
-	nc      net.Conn      // frames are read from and written to this
-	tcp     *net.TCPConn  // TCP underneath, for /fin and abort; may be nil
-	br      *bufio.Reader // reads nc; holds what arrived with the handshake
-	client  bool          // our role is client: we mask, the peer must not
-	deflate *wsflate.Parameters
-	wire    bool
+	c   *Conn
+	nc  net.Conn      // frames are read from and written to this
+	tcp *net.TCPConn  // TCP underneath, for /fin and abort; may be nil
+	br  *bufio.Reader // reads nc; holds what arrived with the handshake
+	// The reader's buffer grows for a socket flooded with small frames and
+	// shrinks back once it is quiet (adaptReader): read counts the bytes
+	// and frames taken since the buffer last ran dry, fullFills and emptyFills how
+	// many times in a row it ran dry after a full or a near-empty fill.
+	readBytes, readFrames int64
+	fullFills, emptyFills int
+	client                bool // our role is client: we mask, the peer must not
+	deflate               *wsflate.Parameters
+	wire                  bool
 
 	// Guarded by c.mu.
 	ctrl          []outItem // control frames to write before the queue: pongs, our close
@@ -190,6 +196,7 @@ func (l *link) readLoop() error {
 	for {
 		if l.br.Buffered() == 0 {
 			l.flushRead() // the next read may wait for the peer
+			l.adaptReader()
 		}
 		if !l.waitUnmuted() {
 			return errStopped
@@ -216,6 +223,8 @@ func (l *link) readLoop() error {
 			}
 			return err
 		}
+		l.readBytes += 2 + h.Length
+		l.readFrames++
 		if l.gotClose {
 			return l.violate(&wsframe.Violation{Rule: wsframe.RuleDataAfterClose, Code: wsframe.CloseProtocolError, Detail: fmt.Sprintf("a %s frame arrived after the peer's close frame", wsframe.OpcodeName(h.Opcode))})
 		}
@@ -231,6 +240,39 @@ func (l *link) readLoop() error {
 		if err := l.readData(h); err != nil {
 			return err
 		}
+	}
+}
+
+// Reader buffer sizes: the handshake's to begin with and for a quiet
+// socket, and a larger one for a socket flooded with small frames, which
+// then takes sixteen times fewer read(2) calls for the same bytes.
+const (
+	smallReader = 4 << 10
+	bigReader   = 64 << 10
+)
+
+// adaptReader runs when the reader's buffer has run dry (so swapping it
+// loses nothing): after four fills in a row that were full and held
+// several frames, the socket reads with a 64 KiB buffer; after 64 in a
+// row that brought under 512 bytes, it goes back to 4 KiB, so an idle
+// socket holds the small one. Large frames bypass the buffer either way.
+func (l *link) adaptReader() {
+	n, frames := l.readBytes, l.readFrames
+	l.readBytes, l.readFrames = 0, 0
+	size := int64(l.br.Size())
+	switch {
+	case n >= size && frames >= 4:
+		l.fullFills, l.emptyFills = l.fullFills+1, 0
+	case n < 512:
+		l.fullFills, l.emptyFills = 0, l.emptyFills+1
+	default:
+		l.fullFills, l.emptyFills = 0, 0
+	}
+	switch {
+	case size < bigReader && l.fullFills >= 4:
+		l.br, l.fullFills = bufio.NewReaderSize(l.nc, bigReader), 0
+	case size > smallReader && l.emptyFills >= 64:
+		l.br, l.emptyFills = bufio.NewReaderSize(l.nc, smallReader), 0
 	}
 }
 

@@ -36,8 +36,8 @@ type Manager struct {
 	q      *eventQueue
 	opts   ManagerOptions
 	fwd    chan struct{} // closed when the forwarder has ended
-	fwdOn  sync.Once     // the forwarder starts with the first Events call
-	out    chan Event    // Events: set by the first call
+	fwdMu  sync.Mutex
+	out    chan Event // Events: made, and the forwarder started, by the first call
 	wg     sync.WaitGroup
 	nextID atomic.Uint64
 
@@ -57,7 +57,7 @@ func NewManager(opts ManagerOptions) *Manager {
 		opts.EventBuffer = 16
 	}
 	if opts.HighWaterBytes <= 0 {
-		opts.HighWaterBytes = 8 << 20
+		opts.HighWaterBytes = 4 << 20
 	}
 	if opts.HighWater <= 0 {
 		opts.HighWater = 8192
@@ -76,10 +76,14 @@ func NewManager(opts ManagerOptions) *Manager {
 // Shutdown, once every event has been delivered. A Manager has one
 // consumer: Events or Take, not both.
 func (m *Manager) Events() <-chan Event {
-	m.fwdOn.Do(func() {
+	m.fwdMu.Lock()
+	defer m.fwdMu.Unlock()
+	if m.out == nil {
+		// Even after Shutdown: the forwarder hands over what is left, then
+		// closes the channel.
 		m.out = make(chan Event, m.opts.EventBuffer)
 		go m.forward()
-	})
+	}
 	return m.out
 }
 
@@ -358,8 +362,9 @@ func (m *Manager) Shutdown() {
 	m.cancel()
 	m.wg.Wait()
 	m.q.close()
-	started := true
-	m.fwdOn.Do(func() { started = false })
+	m.fwdMu.Lock()
+	started := m.out != nil
+	m.fwdMu.Unlock()
 	if started {
 		<-m.fwd
 	}
