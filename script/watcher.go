@@ -190,7 +190,7 @@ type Result struct {
 	Got  []session.Event
 	Seen int
 	// Lost counts the events that had been let go before the expectation
-	// looked (a socket keeps at most 2048 events, 8 MiB, between two).
+	// looked (a socket keeps at most 2048 events, 4 MiB, between two).
 	Lost    int
 	Why     string // why it failed, or "" when it held
 	Elapsed time.Duration

@@ -23,7 +23,7 @@ type ManagerOptions struct {
 
 	// HighWaterBytes is how many payload bytes in undelivered events make
 	// the readers wait: memory is bounded by bytes, not by events, so large
-	// messages cannot pile up. Defaults to 8 MiB.
+	// messages cannot pile up. Defaults to 4 MiB.
 	HighWaterBytes int64
 }
 
