@@ -32,7 +32,7 @@ peers:
 		apt-get update -qq && apt-get install -y -qq tinyproxy >/dev/null; }
 	@command -v node >/dev/null || { echo "node is needed for the npm ws peer"; exit 1; }
 	@$(call npm_ci,session/testdata/peers,ws)
-	@$(call npm_ci,codec/testdata/peers,the codec peers: socket.io graphql-ws ...)
+	@$(call npm_ci,codec/testdata/peers,socket.io graphql-ws rpc-websockets stomp-broker-js ...)
 	@test -x /usr/sbin/mosquitto && command -v mosquitto_pub >/dev/null || { \
 		echo "installing Debian's mosquitto and mosquitto-clients"; \
 		apt-get update -qq && apt-get install -y -qq mosquitto mosquitto-clients >/dev/null; }
