@@ -21,7 +21,7 @@ func Commands() []string {
 		"/gql stop ID",
 		"/rpc METHOD [PARAMS-JSON]",
 		"/stomp CONNECT [HOST] | SEND DEST [BODY] | SUBSCRIBE DEST | UNSUBSCRIBE ID | DISCONNECT",
-		"/mqtt connect [CLIENT-ID] [v5] | pub [-q N] [-r] TOPIC [PAYLOAD] | sub [-q N] TOPIC | unsub TOPIC | ping | disconnect",
+		"/mqtt connect [CLIENT-ID] [v5] | pub [-q N] [-r] TOPIC [PAYLOAD] | sub [-q N] TOPIC | unsub TOPIC | puback ID | ping | disconnect",
 		"/msgpack JSON",
 		"/cbor JSON",
 	}

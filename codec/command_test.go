@@ -43,6 +43,8 @@ func TestCommand(t *testing.T) {
 		{line: `/mqtt pub -q 1 a/b {"t":1}`, want: []string{"320e0003612f620001" + "7b2274223a317d"}},
 		{line: `/mqtt sub a/#`, want: []string{"82080002" + "0003612f2300"}},
 		{line: `/mqtt ping`, want: []string{"c000"}},
+		{line: `/mqtt puback 258`, want: []string{"40020102"}},
+		{line: `/mqtt puback 0`, err: "packet id (1-65535)"},
 		{line: `/mqtt pub`, err: "TOPIC is missing"},
 		{line: `/text hello`},
 		{line: `hello`},
