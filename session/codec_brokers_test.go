@@ -117,3 +117,135 @@ func TestCodecSTOMPBroker(t *testing.T) {
 		r.waitState(c.ID(), StateClosed)
 	}
 }
+
+// TestCodecMQTTBroker: MQTT 3.1.1 typed into Debian's mosquitto over its
+// websockets listener, through the engine: CONNECT/CONNACK, SUBSCRIBE/
+// SUBACK and PUBLISH/PUBACK pair by packet id, our QoS 0 publish comes
+// back through the subscription, a JSON message from another client
+// (mosquitto_pub) arrives decoded, PINGREQ/PINGRESP pair, and after our
+// DISCONNECT the broker ends the connection.
+func TestCodecMQTTBroker(t *testing.T) {
+	m := startMosquitto(t)
+	r := newRecorder(t)
+	c := r.m.Open(Options{URL: m.URL, Subprotocols: []string{"mqtt"}})
+	id := c.ID()
+	hs := r.wait(id, 15*time.Second, "the handshake", func(ev Event) bool { return ev.Type == EventHandshake })
+	if hs.Subprotocol != "mqtt" {
+		t.Fatalf("subprotocol %q", hs.Subprotocol)
+	}
+
+	r.do(id, "/mqtt connect wsi-311")
+	if d := r.wait(id, 10*time.Second, "CONNECT", decodedIs(DirOut, "CONNECT")).Decoded; d.Label != "mqtt CONNECT v3.1.1 client=wsi-311" {
+		t.Errorf("CONNECT decoded as %q", d.Label)
+	}
+	if d := r.wait(id, 10*time.Second, "CONNACK", decodedIs(DirIn, "CONNACK")).Decoded; d.RTT <= 0 ||
+		!strings.HasPrefix(d.Label, "mqtt CONNACK accepted (CONNECT, ") || fieldOf(d, "session present") != "false" {
+		t.Errorf("CONNACK decoded as %q, rtt %v", d.Label, d.RTT)
+	}
+
+	r.do(id, "/mqtt sub -q 1 wsi/311/#")
+	sub := r.wait(id, 10*time.Second, "SUBSCRIBE", decodedIs(DirOut, "SUBSCRIBE")).Decoded
+	suback := r.wait(id, 10*time.Second, "SUBACK", decodedIs(DirIn, "SUBACK")).Decoded
+	if suback.Key("packet") != sub.Key("packet") || suback.RTT <= 0 ||
+		!strings.HasPrefix(suback.Label, "mqtt SUBACK id "+sub.Key("packet")+" granted qos1 (SUBSCRIBE wsi/311/#, ") {
+		t.Errorf("SUBACK decoded as %q for %q", suback.Label, sub.Label)
+	}
+
+	// QoS 0 goes out unanswered and comes back through our subscription.
+	r.do(id, "/mqtt pub wsi/311/echo hello")
+	echo := r.wait(id, 10*time.Second, "our QoS 0 PUBLISH back", decodedAs(DirIn, "PUBLISH", "wsi/311/echo"))
+	if d := echo.Decoded; d.Label != "mqtt PUBLISH wsi/311/echo hello" || fieldOf(d, "qos") != "0" || d.Key("topic") != "wsi/311/echo" {
+		t.Errorf("QoS 0 PUBLISH decoded as %q", d.Label)
+	}
+
+	// QoS 1: the broker's PUBACK pairs with ours by packet id; the copy the
+	// broker delivers to us has an id of its own, which we acknowledge.
+	r.do(id, `/mqtt pub -q 1 wsi/311/q1 {"n":1}`)
+	pub := r.wait(id, 10*time.Second, "our QoS 1 PUBLISH", decodedAs(DirOut, "PUBLISH", "wsi/311/q1")).Decoded
+	puback := r.wait(id, 10*time.Second, "PUBACK", decodedIs(DirIn, "PUBACK")).Decoded
+	if pub.Key("packet") == "" || puback.Key("packet") != pub.Key("packet") || puback.RTT <= 0 ||
+		!strings.Contains(puback.Label, "(PUBLISH wsi/311/q1, ") {
+		t.Errorf("PUBACK %q (keys %v) for %q (keys %v)", puback.Label, puback.Keys, pub.Label, pub.Keys)
+	}
+	back := r.wait(id, 10*time.Second, "our QoS 1 PUBLISH back", decodedAs(DirIn, "PUBLISH", "wsi/311/q1")).Decoded
+	r.do(id, "/mqtt puback "+back.Key("packet"))
+	if d := r.wait(id, 10*time.Second, "our PUBACK", decodedIs(DirOut, "PUBACK")).Decoded; d.Key("packet") != back.Key("packet") ||
+		!strings.Contains(d.Label, "(PUBLISH wsi/311/q1, ") {
+		t.Errorf("our PUBACK %q for the broker's %q", d.Label, back.Label)
+	}
+
+	// Another client publishes JSON; it arrives with its topic and payload.
+	m.pub(t, "-q", "1", "-t", "wsi/311/sensor", "-m", `{"temp":21.5,"ok":true}`)
+	ext := r.wait(id, 10*time.Second, "mosquitto_pub's message", decodedAs(DirIn, "PUBLISH", "wsi/311/sensor")).Decoded
+	checkJSONPayload(t, ext, "wsi/311/sensor", `{"temp":21.5,"ok":true}`)
+	r.do(id, "/mqtt puback "+ext.Key("packet"))
+
+	r.do(id, "/mqtt ping")
+	if d := r.wait(id, 10*time.Second, "PINGRESP", decodedIs(DirIn, "PINGRESP")).Decoded; d.RTT <= 0 || !strings.Contains(d.Label, "(PINGREQ, ") {
+		t.Errorf("PINGRESP decoded as %q", d.Label)
+	}
+
+	r.do(id, "/mqtt disconnect")
+	r.wait(id, 10*time.Second, "DISCONNECT", decodedIs(DirOut, "DISCONNECT"))
+	closed := r.waitState(id, StateClosed)
+	t.Logf("after DISCONNECT: %s", closed.Detail)
+}
+
+// TestCodecMQTT5Broker: MQTT 5 against mosquitto: CONNACK says success,
+// SUBACK grants QoS 1 with a v5 reason code, and a message published with
+// properties by another client (mosquitto_pub -V mqttv5 -D publish ...)
+// arrives with its user property and content type decoded.
+func TestCodecMQTT5Broker(t *testing.T) {
+	m := startMosquitto(t)
+	r := newRecorder(t)
+	c := r.m.Open(Options{URL: m.URL, Subprotocols: []string{"mqtt"}})
+	id := c.ID()
+	r.do(id, "/mqtt connect wsi-5 v5")
+	if d := r.wait(id, 15*time.Second, "CONNECT", decodedIs(DirOut, "CONNECT")).Decoded; d.Label != "mqtt CONNECT v5 client=wsi-5" {
+		t.Errorf("CONNECT decoded as %q", d.Label)
+	}
+	if d := r.wait(id, 15*time.Second, "CONNACK", decodedIs(DirIn, "CONNACK")).Decoded; d.RTT <= 0 ||
+		!strings.HasPrefix(d.Label, "mqtt CONNACK success (CONNECT, ") || fieldOf(d, "reason") != "success" {
+		t.Errorf("CONNACK decoded as %q, fields %v", d.Label, d.Fields)
+	}
+	r.do(id, "/mqtt sub -q 1 wsi/5/#")
+	if d := r.wait(id, 10*time.Second, "SUBACK", decodedIs(DirIn, "SUBACK")).Decoded; d.RTT <= 0 ||
+		!strings.Contains(d.Label, " granted qos1 (SUBSCRIBE wsi/5/#, ") {
+		t.Errorf("SUBACK decoded as %q", d.Label)
+	}
+
+	m.pub(t, "-V", "mqttv5", "-q", "1", "-t", "wsi/5/sensor", "-m", `{"temp":19}`,
+		"-D", "publish", "user-property", "source", "mosquitto_pub",
+		"-D", "publish", "content-type", "application/json")
+	ext := r.wait(id, 10*time.Second, "mosquitto_pub's message", decodedAs(DirIn, "PUBLISH", "wsi/5/sensor")).Decoded
+	checkJSONPayload(t, ext, "wsi/5/sensor", `{"temp":19}`)
+	if fieldOf(ext, "user property") != "source=mosquitto_pub" || fieldOf(ext, "content type") != "application/json" {
+		t.Errorf("properties of %q: %v", ext.Label, ext.Fields)
+	}
+	r.do(id, "/mqtt puback "+ext.Key("packet"))
+
+	r.do(id, "/mqtt pub -q 1 wsi/5/out hi")
+	if d := r.wait(id, 10*time.Second, "PUBACK", decodedIs(DirIn, "PUBACK")).Decoded; d.RTT <= 0 || !strings.Contains(d.Label, "(PUBLISH wsi/5/out, ") {
+		t.Errorf("PUBACK decoded as %q", d.Label)
+	}
+	r.do(id, "/mqtt disconnect")
+	r.waitState(id, StateClosed)
+}
+
+// checkJSONPayload checks a PUBLISH's topic, QoS 1 packet id and JSON
+// payload field.
+func checkJSONPayload(t *testing.T, d *codec.Decoded, topic, payload string) {
+	t.Helper()
+	if d.Key("topic") != topic || d.Key("packet") == "" || fieldOf(d, "qos") != "1" {
+		t.Errorf("PUBLISH decoded as %q, keys %v", d.Label, d.Keys)
+	}
+	for _, f := range d.Fields {
+		if f.Name == "payload" {
+			if !f.JSON || f.Value != payload {
+				t.Errorf("payload field %+v, want JSON %s", f, payload)
+			}
+			return
+		}
+	}
+	t.Errorf("no payload field in %v", d.Fields)
+}
