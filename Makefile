@@ -1,8 +1,13 @@
-# make test: the whole test suite on a fresh machine. It installs the WebSocket
-# peers the tests run against (Debian's python3-websockets and
-# chromium-headless-shell, npm's ws and puppeteer-core), checks
-# formatting and vet, runs every test under the race detector (with a
-# goroutine-leak check in each package), then fuzzes each target briefly.
+# make test: the whole test suite on a fresh machine. It installs the peers
+# the tests run against: Debian's python3-websockets, tinyproxy,
+# chromium-headless-shell, mosquitto and mosquitto-clients (an MQTT broker
+# and its publisher) and protobuf-compiler (protoc, with libprotobuf-dev for
+# its imports), and from committed lockfiles npm's ws, puppeteer-core and
+# the codec peers (socket.io, graphql-ws, rpc-websockets, stomp-broker-js,
+# @msgpack/msgpack, cbor), again whenever a lockfile is newer than its
+# node_modules. It then checks formatting and vet, runs every test under
+# the race detector (with a goroutine-leak check in each package), and
+# fuzzes each target briefly.
 #
 # make demo: the TUI on the built-in lab server.
 
