@@ -127,29 +127,7 @@ func TestCodecSTOMPBroker(t *testing.T) {
 func TestCodecMQTTBroker(t *testing.T) {
 	m := startMosquitto(t)
 	r := newRecorder(t)
-	c := r.m.Open(Options{URL: m.URL, Subprotocols: []string{"mqtt"}})
-	id := c.ID()
-	hs := r.wait(id, 15*time.Second, "the handshake", func(ev Event) bool { return ev.Type == EventHandshake })
-	if hs.Subprotocol != "mqtt" {
-		t.Fatalf("subprotocol %q", hs.Subprotocol)
-	}
-
-	r.do(id, "/mqtt connect wsi-311")
-	if d := r.wait(id, 10*time.Second, "CONNECT", decodedIs(DirOut, "CONNECT")).Decoded; d.Label != "mqtt CONNECT v3.1.1 client=wsi-311" {
-		t.Errorf("CONNECT decoded as %q", d.Label)
-	}
-	if d := r.wait(id, 10*time.Second, "CONNACK", decodedIs(DirIn, "CONNACK")).Decoded; d.RTT <= 0 ||
-		!strings.HasPrefix(d.Label, "mqtt CONNACK accepted (CONNECT, ") || fieldOf(d, "session present") != "false" {
-		t.Errorf("CONNACK decoded as %q, rtt %v", d.Label, d.RTT)
-	}
-
-	r.do(id, "/mqtt sub -q 1 wsi/311/#")
-	sub := r.wait(id, 10*time.Second, "SUBSCRIBE", decodedIs(DirOut, "SUBSCRIBE")).Decoded
-	suback := r.wait(id, 10*time.Second, "SUBACK", decodedIs(DirIn, "SUBACK")).Decoded
-	if suback.Key("packet") != sub.Key("packet") || suback.RTT <= 0 ||
-		!strings.HasPrefix(suback.Label, "mqtt SUBACK id "+sub.Key("packet")+" granted qos1 (SUBSCRIBE wsi/311/#, ") {
-		t.Errorf("SUBACK decoded as %q for %q", suback.Label, sub.Label)
-	}
+	id := mqttSubscribed(r, m, "wsi-311", false, "wsi/311/#")
 
 	// QoS 0 goes out unanswered and comes back through our subscription.
 	r.do(id, "/mqtt pub wsi/311/echo hello")
@@ -198,21 +176,7 @@ func TestCodecMQTTBroker(t *testing.T) {
 func TestCodecMQTT5Broker(t *testing.T) {
 	m := startMosquitto(t)
 	r := newRecorder(t)
-	c := r.m.Open(Options{URL: m.URL, Subprotocols: []string{"mqtt"}})
-	id := c.ID()
-	r.do(id, "/mqtt connect wsi-5 v5")
-	if d := r.wait(id, 15*time.Second, "CONNECT", decodedIs(DirOut, "CONNECT")).Decoded; d.Label != "mqtt CONNECT v5 client=wsi-5" {
-		t.Errorf("CONNECT decoded as %q", d.Label)
-	}
-	if d := r.wait(id, 15*time.Second, "CONNACK", decodedIs(DirIn, "CONNACK")).Decoded; d.RTT <= 0 ||
-		!strings.HasPrefix(d.Label, "mqtt CONNACK success (CONNECT, ") || fieldOf(d, "reason") != "success" {
-		t.Errorf("CONNACK decoded as %q, fields %v", d.Label, d.Fields)
-	}
-	r.do(id, "/mqtt sub -q 1 wsi/5/#")
-	if d := r.wait(id, 10*time.Second, "SUBACK", decodedIs(DirIn, "SUBACK")).Decoded; d.RTT <= 0 ||
-		!strings.Contains(d.Label, " granted qos1 (SUBSCRIBE wsi/5/#, ") {
-		t.Errorf("SUBACK decoded as %q", d.Label)
-	}
+	id := mqttSubscribed(r, m, "wsi-5", true, "wsi/5/#")
 
 	m.pub(t, "-V", "mqttv5", "-q", "1", "-t", "wsi/5/sensor", "-m", `{"temp":19}`,
 		"-D", "publish", "user-property", "source", "mosquitto_pub",
@@ -230,6 +194,42 @@ func TestCodecMQTT5Broker(t *testing.T) {
 	}
 	r.do(id, "/mqtt disconnect")
 	r.waitState(id, StateClosed)
+}
+
+// mqttSubscribed opens a socket to the broker with subprotocol mqtt,
+// connects as client (MQTT 5 when v5, else 3.1.1) and subscribes to filter
+// at QoS 1, checking that CONNACK and SUBACK pair with what they answer.
+// It returns the socket's id.
+func mqttSubscribed(r *recorder, m mosquitto, client string, v5 bool, filter string) int {
+	t := r.t
+	t.Helper()
+	c := r.m.Open(Options{URL: m.URL, Subprotocols: []string{"mqtt"}})
+	id := c.ID()
+	hs := r.wait(id, 15*time.Second, "the handshake", func(ev Event) bool { return ev.Type == EventHandshake })
+	if hs.Subprotocol != "mqtt" {
+		t.Fatalf("subprotocol %q", hs.Subprotocol)
+	}
+	connect, version, accepted := "/mqtt connect "+client, "v3.1.1", "accepted"
+	if v5 {
+		connect, version, accepted = connect+" v5", "v5", "success"
+	}
+	r.do(id, connect)
+	if d := r.wait(id, 10*time.Second, "CONNECT", decodedIs(DirOut, "CONNECT")).Decoded; d.Label != "mqtt CONNECT "+version+" client="+client {
+		t.Errorf("CONNECT decoded as %q", d.Label)
+	}
+	if d := r.wait(id, 10*time.Second, "CONNACK", decodedIs(DirIn, "CONNACK")).Decoded; d.RTT <= 0 ||
+		!strings.HasPrefix(d.Label, "mqtt CONNACK "+accepted+" (CONNECT, ") || fieldOf(d, "reason") != accepted ||
+		fieldOf(d, "session present") != "false" {
+		t.Errorf("CONNACK decoded as %q, rtt %v, fields %v", d.Label, d.RTT, d.Fields)
+	}
+	r.do(id, "/mqtt sub -q 1 "+filter)
+	sub := r.wait(id, 10*time.Second, "SUBSCRIBE", decodedIs(DirOut, "SUBSCRIBE")).Decoded
+	suback := r.wait(id, 10*time.Second, "SUBACK", decodedIs(DirIn, "SUBACK")).Decoded
+	if suback.Key("packet") != sub.Key("packet") || suback.RTT <= 0 ||
+		!strings.HasPrefix(suback.Label, "mqtt SUBACK id "+sub.Key("packet")+" granted qos1 (SUBSCRIBE "+filter+", ") {
+		t.Errorf("SUBACK decoded as %q for %q", suback.Label, sub.Label)
+	}
+	return id
 }
 
 // checkJSONPayload checks a PUBLISH's topic, QoS 1 packet id and JSON
