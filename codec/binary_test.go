@@ -5,9 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/descriptorpb"
-
 	"github.com/wsinspect/wsinspect/codec"
 )
 
@@ -94,40 +91,8 @@ func TestCBOR(t *testing.T) {
 	}
 }
 
-// testDescriptor is a FileDescriptorSet for
-//
-//	package chat.v1;
-//	message Envelope { string room = 1; int64 seq = 2; repeated Msg msgs = 3; }
-//	message Msg { string text = 1; bytes blob = 2; }
-func testDescriptor(t testing.TB) []byte {
-	t.Helper()
-	str := func(s string) *string { return &s }
-	num := func(n int32) *int32 { return &n }
-	opt := descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()
-	fd := &descriptorpb.FileDescriptorProto{
-		Name: str("chat.proto"), Package: str("chat.v1"), Syntax: str("proto3"),
-		MessageType: []*descriptorpb.DescriptorProto{
-			{Name: str("Envelope"), Field: []*descriptorpb.FieldDescriptorProto{
-				{Name: str("room"), JsonName: str("room"), Number: num(1), Label: opt, Type: descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum()},
-				{Name: str("seq"), JsonName: str("seq"), Number: num(2), Label: opt, Type: descriptorpb.FieldDescriptorProto_TYPE_INT64.Enum()},
-				{Name: str("msgs"), JsonName: str("msgs"), Number: num(3), Label: descriptorpb.FieldDescriptorProto_LABEL_REPEATED.Enum(),
-					Type: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum(), TypeName: str(".chat.v1.Msg")},
-			}},
-			{Name: str("Msg"), Field: []*descriptorpb.FieldDescriptorProto{
-				{Name: str("text"), JsonName: str("text"), Number: num(1), Label: opt, Type: descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum()},
-				{Name: str("blob"), JsonName: str("blob"), Number: num(2), Label: opt, Type: descriptorpb.FieldDescriptorProto_TYPE_BYTES.Enum()},
-			}},
-		},
-	}
-	b, err := proto.Marshal(&descriptorpb.FileDescriptorSet{File: []*descriptorpb.FileDescriptorProto{fd}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestProtobuf(t *testing.T) {
-	desc := testDescriptor(t)
+	desc := chatDescriptor(t)
 	s := newStream(t, codec.Config{Name: "protobuf", ProtoDescriptor: desc, ProtoType: "chat.v1.Envelope"})
 	// room "lobby", seq 150, msgs [{text "hi", blob 01 02}]
 	msg := "0a056c6f626279 109601 1a08 0a026869 12020102"
@@ -140,6 +105,12 @@ func TestProtobuf(t *testing.T) {
 	}
 	if !strings.HasPrefix(d.Label, `protobuf chat.v1.Envelope {"room":"lobby"`) {
 		t.Errorf("label %q", d.Label)
+	}
+	// A field of every kind, encoded by protoc from its text format.
+	d = s.Decode("in", "binary", chatEnvelope(t), t0)
+	if want := `{"room":"lobby","seq":"150","msgs":[{"text":"hi","blob":"AQI=","author":{"name":"ann","id":7}},{"text":"hé"}],` +
+		`"kind":"KIND_SYSTEM","tags":["a","b"],"sent":"2025-01-02T03:04:05.000000005Z"}`; d == nil || string(d.JSON) != want {
+		t.Errorf("protoc's encoding decoded as %+v, want %s", d, want)
 	}
 	// Not an Envelope: shown raw with the error.
 	if d := decodeHex(t, s, "0a05ff"); d == nil || d.Kind != "invalid" {

@@ -21,7 +21,7 @@ func Commands() []string {
 		"/gql stop ID",
 		"/rpc METHOD [PARAMS-JSON]",
 		"/stomp CONNECT [HOST] | SEND DEST [BODY] | SUBSCRIBE DEST | UNSUBSCRIBE ID | DISCONNECT",
-		"/mqtt connect [CLIENT-ID] [v5] | pub [-q N] [-r] TOPIC [PAYLOAD] | sub [-q N] TOPIC | unsub TOPIC | ping | disconnect",
+		"/mqtt connect [CLIENT-ID] [v5] | pub [-q N] [-r] TOPIC [PAYLOAD] | sub [-q N] TOPIC | unsub TOPIC | puback ID | ping | disconnect",
 		"/msgpack JSON",
 		"/cbor JSON",
 	}
@@ -244,20 +244,34 @@ func (s *Stream) rpcCommand(rest string) ([]Out, error) {
 	return []Out{{Opcode: "text", Data: b}}, nil
 }
 
-func stompFrameText(command string, headers [][2]string, body string) Out {
+// frameText writes a frame with its headers escaped as the negotiated
+// version wants: \ CR LF and colon in 1.2, all but CR in 1.1 (which has no
+// way to write one), nothing in 1.0 (where no header may hold a line break).
+func (st *stompState) frameText(command string, headers [][2]string, body string) ([]Out, error) {
 	var b strings.Builder
 	b.WriteString(command)
 	b.WriteByte('\n')
 	for _, h := range headers {
-		b.WriteString(stompEscaper.Replace(h[0]))
-		b.WriteByte(':')
-		b.WriteString(stompEscaper.Replace(h[1]))
+		for i, s := range h {
+			switch {
+			case st.version == "1.0" && strings.ContainsAny(s, "\r\n"):
+				return nil, fmt.Errorf("STOMP 1.0 cannot write a line break in header %s", h[0])
+			case st.version == "1.1" && strings.Contains(s, "\r"):
+				return nil, fmt.Errorf("STOMP 1.1 cannot write a carriage return in header %s", h[0])
+			case st.version != "1.0":
+				s = stompEscaper.Replace(s)
+			}
+			b.WriteString(s)
+			if i == 0 {
+				b.WriteByte(':')
+			}
+		}
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')
 	b.WriteString(body)
 	b.WriteByte(0)
-	return text(b.String())
+	return []Out{text(b.String())}, nil
 }
 
 func (s *Stream) stompCommand(rest string) ([]Out, error) {
@@ -273,11 +287,12 @@ func (s *Stream) stompCommand(rest string) ([]Out, error) {
 				host = u.Hostname()
 			}
 		}
-		// CONNECT headers are not escaped (STOMP 1.2), so none may hold an EOL or colon.
+		// CONNECT headers are never escaped (1.1 and 1.2), so none may hold an EOL or colon.
 		if strings.ContainsAny(host, "\r\n:") {
 			return nil, errors.New("HOST may not contain a colon or a line break")
 		}
-		return []Out{text("CONNECT\naccept-version:1.2\nhost:" + host + "\nheart-beat:0,0\n\n\x00")}, nil
+		// Every version we read, as real clients offer: the server picks.
+		return []Out{text("CONNECT\naccept-version:1.0,1.1,1.2\nhost:" + host + "\nheart-beat:0,0\n\n\x00")}, nil
 	case "SEND":
 		dest, body := cutWord(rest)
 		if dest == "" {
@@ -287,23 +302,23 @@ func (s *Stream) stompCommand(rest string) ([]Out, error) {
 		if looksJSON([]byte(body)) && json.Valid([]byte(body)) {
 			ct = "application/json"
 		}
-		return []Out{stompFrameText("SEND", [][2]string{{"destination", dest}, {"content-type", ct},
-			{"content-length", strconv.Itoa(len(body))}}, body)}, nil
+		return st.frameText("SEND", [][2]string{{"destination", dest}, {"content-type", ct},
+			{"content-length", strconv.Itoa(len(body))}}, body)
 	case "SUBSCRIBE":
 		if rest == "" || strings.ContainsAny(rest, " \t") {
 			return nil, errors.New("one DEST is needed; " + usage)
 		}
 		id := "sub-" + strconv.Itoa(st.nextSub)
 		st.nextSub++
-		return []Out{stompFrameText("SUBSCRIBE", [][2]string{{"id", id}, {"destination", rest}, {"ack", "auto"}}, "")}, nil
+		return st.frameText("SUBSCRIBE", [][2]string{{"id", id}, {"destination", rest}, {"ack", "auto"}}, "")
 	case "UNSUBSCRIBE":
 		if rest == "" {
 			return nil, errors.New("ID is missing; " + usage)
 		}
-		return []Out{stompFrameText("UNSUBSCRIBE", [][2]string{{"id", rest}}, "")}, nil
+		return st.frameText("UNSUBSCRIBE", [][2]string{{"id", rest}}, "")
 	case "DISCONNECT":
 		st.nextRcpt++
-		return []Out{stompFrameText("DISCONNECT", [][2]string{{"receipt", "disconnect-" + strconv.Itoa(st.nextRcpt)}}, "")}, nil
+		return st.frameText("DISCONNECT", [][2]string{{"receipt", "disconnect-" + strconv.Itoa(st.nextRcpt)}}, "")
 	}
 	return nil, errors.New(usage)
 }

@@ -31,7 +31,7 @@ func TestCommand(t *testing.T) {
 		{line: `/stomp SEND /queue/a hello there`, want: []string{"SEND\ndestination:/queue/a\ncontent-type:text/plain\ncontent-length:11\n\nhello there\x00"}},
 		{line: `/stomp send /q:x {"a":1}`, want: []string{"SEND\ndestination:/q\\cx\ncontent-type:application/json\ncontent-length:7\n\n{\"a\":1}\x00"}},
 		{line: `/stomp SUBSCRIBE /topic/x`, want: []string{"SUBSCRIBE\nid:sub-0\ndestination:/topic/x\nack:auto\n\n\x00"}},
-		{line: `/stomp CONNECT broker`, want: []string{"CONNECT\naccept-version:1.2\nhost:broker\nheart-beat:0,0\n\n\x00"}},
+		{line: `/stomp CONNECT broker`, want: []string{"CONNECT\naccept-version:1.0,1.1,1.2\nhost:broker\nheart-beat:0,0\n\n\x00"}},
 		{line: `/stomp DISCONNECT`, want: []string{"DISCONNECT\nreceipt:disconnect-1\n\n\x00"}},
 		{line: `/stomp FLY`, err: "usage"},
 		{line: `/msgpack {"compact":true,"schema":0}`, want: []string{"82a7636f6d70616374c3a6736368656d6100"}},
@@ -43,6 +43,8 @@ func TestCommand(t *testing.T) {
 		{line: `/mqtt pub -q 1 a/b {"t":1}`, want: []string{"320e0003612f620001" + "7b2274223a317d"}},
 		{line: `/mqtt sub a/#`, want: []string{"82080002" + "0003612f2300"}},
 		{line: `/mqtt ping`, want: []string{"c000"}},
+		{line: `/mqtt puback 258`, want: []string{"40020102"}},
+		{line: `/mqtt puback 0`, err: "packet id (1-65535)"},
 		{line: `/mqtt pub`, err: "TOPIC is missing"},
 		{line: `/text hello`},
 		{line: `hello`},
@@ -89,6 +91,33 @@ func hexString(b []byte) string {
 		out = append(out, digits[c>>4], digits[c&15])
 	}
 	return string(out)
+}
+
+// /stomp escapes headers as the version CONNECTED named: a colon is \c
+// in 1.1 and 1.2 and itself in 1.0; a line break has no spelling in 1.0
+// and a CR none in 1.1.
+func TestStompCommandVersions(t *testing.T) {
+	for _, c := range []struct {
+		version, line, want, err string
+	}{
+		{"1.2", "/stomp SEND /a:b\rc x", "SEND\ndestination:/a\\cb\\rc\n", ""},
+		{"1.1", "/stomp SEND /a:b\\c x", "SEND\ndestination:/a\\cb\\\\c\n", ""},
+		{"1.1", "/stomp SEND /a\rb x", "", "STOMP 1.1 cannot write a carriage return in header destination"},
+		{"1.0", "/stomp SUBSCRIBE /a:b\\c", "SUBSCRIBE\nid:sub-0\ndestination:/a:b\\c\n", ""},
+		{"1.0", "/stomp SUBSCRIBE /a\nb", "", "STOMP 1.0 cannot write a line break in header destination"},
+	} {
+		s := newStream(t, codec.Config{Name: "stomp"})
+		s.Decode("in", "text", []byte("CONNECTED\nversion:"+c.version+"\n\n\x00"), t0)
+		outs, _, err := s.Command(c.line)
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s %q: err %v, want %q", c.version, c.line, err, c.err)
+			}
+		case err != nil || len(outs) != 1 || !strings.HasPrefix(string(outs[0].Data), c.want):
+			t.Errorf("%s %q: %q %v, want the prefix %q", c.version, c.line, outs, err, c.want)
+		}
+	}
 }
 
 // /emit's ack ids pair with the server's ACK; /gql waits for connection_ack

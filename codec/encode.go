@@ -14,7 +14,7 @@ import (
 // Encoders for the composer: MQTT packets, and JSON as MessagePack or CBOR.
 
 func (s *Stream) mqttCommand(rest string) ([]Out, error) {
-	const usage = "usage: /mqtt connect [CLIENT-ID] [v5] | pub [-q N] [-r] TOPIC [PAYLOAD] | sub [-q N] TOPIC | unsub TOPIC | ping | disconnect"
+	const usage = "usage: /mqtt connect [CLIENT-ID] [v5] | pub [-q N] [-r] TOPIC [PAYLOAD] | sub [-q N] TOPIC | unsub TOPIC | puback ID | ping | disconnect"
 	st := s.mqttDec()
 	sub, rest := cutWord(rest)
 	qos, retain := 0, false
@@ -97,6 +97,16 @@ func (s *Stream) mqttCommand(rest string) ([]Out, error) {
 		if h>>4 == 8 {
 			body = append(body, byte(qos))
 		}
+	case "puback":
+		// A QoS 1 PUBLISH from the broker waits for this; until it comes
+		// the message stays in flight, and a broker stops sending once
+		// its in-flight window is full.
+		id, err := strconv.ParseUint(rest, 10, 16)
+		if err != nil || id == 0 {
+			return nil, errors.New("puback takes the packet id (1-65535) of a QoS 1 PUBLISH received")
+		}
+		h = 4 << 4
+		body = binary.BigEndian.AppendUint16(body, uint16(id))
 	case "ping":
 		h = 12 << 4
 	case "disconnect":

@@ -24,7 +24,7 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	desc := testDescriptor(f)
+	desc := chatDescriptor(f)
 	cfgs := []codec.Config{{Name: ""}, {Name: "protobuf", ProtoDescriptor: desc, ProtoType: "chat.v1.Envelope"}}
 	for _, n := range codec.Names() {
 		cfgs = append(cfgs, codec.Config{Name: n})

@@ -147,6 +147,31 @@ func TestSTOMP(t *testing.T) {
 	}
 }
 
+// CONNECTED's version decides how later headers are read: 1.1 knows no
+// \r (it stays as written and is noted), 1.0 has no escapes at all, and a
+// server that names no version speaks 1.0.
+func TestSTOMPVersions(t *testing.T) {
+	const msg = "MESSAGE\ndestination:/a\\cb\\rc\nsubscription:0\n\nx\x00"
+	for _, c := range []struct {
+		connected, dest, note string
+	}{
+		{"CONNECTED\nversion:1.2\n\n\x00", "/a:b\rc", "<no field note>"},
+		{"CONNECTED\nversion:1.1\nserver:STOMP-JS/1.3.0\n\n\x00", `/a:b\rc`, `header escape \r is not defined in STOMP 1.1`},
+		{"CONNECTED\nversion:1.0\n\n\x00", `/a\cb\rc`, "<no field note>"},
+		{"CONNECTED\nsession:1\n\n\x00", `/a\cb\rc`, "<no field note>"},
+	} {
+		s := newStream(t, codec.Config{Subprotocol: "v11.stomp"})
+		run(t, s, []step{
+			{dir: "out", data: "CONNECT\naccept-version:1.0,1.1,1.2\nhost:h\n\n\x00", kind: "CONNECT", label: "stomp CONNECT h v1.0,1.1,1.2"},
+			{dir: "in", data: c.connected, at: 2, kind: "CONNECTED", label: "stomp CONNECTED*", rtt: 2},
+		})
+		d := s.Decode("in", "text", []byte(msg), ms(3))
+		if d == nil || d.Key("destination") != c.dest || field(d, "note") != c.note {
+			t.Errorf("after %q: %+v, want destination %q, note %q", c.connected, d, c.dest, c.note)
+		}
+	}
+}
+
 func TestJSONRPC(t *testing.T) {
 	s := newStream(t, codec.Config{Name: "jsonrpc"})
 	run(t, s, []step{

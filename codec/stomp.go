@@ -7,9 +7,11 @@ import (
 	"time"
 )
 
-// STOMP 1.2 frames: COMMAND EOL, header:value EOL..., EOL, body, NUL. A
-// message holding only EOLs is a heart-beat. A message may hold several
-// frames.
+// STOMP 1.0, 1.1 and 1.2 frames: COMMAND EOL, header:value EOL..., EOL,
+// body, NUL. A message holding only EOLs is a heart-beat. A message may hold
+// several frames. The versions differ in how headers are escaped (see
+// stompUnescape); CONNECTED's version header says which one the rest of
+// the session speaks.
 
 var stompCommands = map[string]bool{
 	"CONNECT": true, "STOMP": true, "CONNECTED": true, "SEND": true, "SUBSCRIBE": true,
@@ -22,6 +24,7 @@ const stompMaxFrames = 64
 type stompState struct {
 	receipts pending[string]
 	connect  time.Time
+	version  string // "1.0", "1.1" or "1.2" once CONNECTED said; "" (read as 1.2) until then
 	nextSub  int
 	nextRcpt int
 }
@@ -38,6 +41,7 @@ type stompFrame struct {
 	headers [][2]string
 	body    []byte
 	noNUL   bool
+	escape  string // the first header escape the version does not define, as written
 }
 
 func (f *stompFrame) header(name string) string {
@@ -49,8 +53,9 @@ func (f *stompFrame) header(name string) string {
 	return ""
 }
 
-// parseStomp parses one frame from p and returns the rest.
-func parseStomp(p []byte) (f stompFrame, rest []byte, ok bool) {
+// parseStomp parses one frame from p, written in STOMP version, and
+// returns the rest.
+func parseStomp(p []byte, version string) (f stompFrame, rest []byte, ok bool) {
 	line, p, found := cutLine(p)
 	if !found && len(p) == 0 && len(line) == 0 {
 		return f, nil, false
@@ -59,7 +64,7 @@ func parseStomp(p []byte) (f stompFrame, rest []byte, ok bool) {
 	if !stompCommands[f.command] {
 		return f, nil, false
 	}
-	escapes := f.command != "CONNECT" && f.command != "CONNECTED"
+	escapes := f.command != "CONNECT" && f.command != "CONNECTED" && version != "1.0"
 	for {
 		if len(p) == 0 {
 			return f, nil, true // no blank line, no body: tolerated, noNUL
@@ -74,7 +79,12 @@ func parseStomp(p []byte) (f stompFrame, rest []byte, ok bool) {
 		}
 		name, value := string(k), string(v)
 		if escapes {
-			name, value = stompUnescape(name), stompUnescape(value)
+			var bad, badValue string
+			name, bad = stompUnescape(name, version)
+			value, badValue = stompUnescape(value, version)
+			if f.escape == "" {
+				f.escape = bad + badValue
+			}
 		}
 		if len(f.headers) < 256 {
 			f.headers = append(f.headers, [2]string{name, value})
@@ -123,13 +133,43 @@ func trimEOLs(p []byte) []byte {
 	return p
 }
 
-var stompUnescaper = strings.NewReplacer(`\r`, "\r", `\n`, "\n", `\c`, ":", `\\`, `\`)
-
-func stompUnescape(s string) string {
+// stompUnescape undoes a header's escapes: \n, \c and \\ since STOMP 1.1,
+// and \r since 1.2 (1.0 has none, and CONNECT and CONNECTED frames are never
+// escaped). Any other escape is an error the spec leaves to the receiver:
+// it stays as written, and bad returns it.
+func stompUnescape(s, version string) (out, bad string) {
 	if strings.IndexByte(s, '\\') < 0 {
-		return s
+		return s, ""
 	}
-	return stompUnescaper.Replace(s)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		var c byte
+		if s[i] == '\\' && i+1 < len(s) {
+			switch s[i+1] {
+			case 'n':
+				c = '\n'
+			case 'c':
+				c = ':'
+			case '\\':
+				c = '\\'
+			case 'r':
+				if version != "1.1" {
+					c = '\r'
+				}
+			}
+		}
+		switch {
+		case c != 0:
+			b.WriteByte(c)
+			i++
+		case s[i] == '\\' && bad == "":
+			bad = s[i:min(i+2, len(s))]
+			fallthrough
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String(), bad
 }
 
 var stompEscaper = strings.NewReplacer(`\`, `\\`, "\r", `\r`, "\n", `\n`, ":", `\c`)
@@ -148,7 +188,7 @@ func (st *stompState) decode(out, binary bool, p []byte, at time.Time) *Decoded 
 	rest := trimEOLs(p)
 	n := 0
 	for len(rest) > 0 && n < stompMaxFrames {
-		f, r, ok := parseStomp(rest)
+		f, r, ok := parseStomp(rest, st.version)
 		if !ok {
 			if n == 0 {
 				return nil
@@ -198,7 +238,16 @@ func (st *stompState) frame(out bool, f stompFrame, at time.Time, prefix string,
 			ans, answers = pend{at: st.connect, what: "CONNECT"}, true
 			st.connect = time.Time{}
 		}
-		if v := f.header("version"); v != "" {
+		v := f.header("version")
+		switch v {
+		case "1.0", "1.1", "1.2":
+			st.version = v
+		case "": // a 1.0 server does not say
+			st.version = "1.0"
+		default:
+			st.version = "1.2"
+		}
+		if v != "" {
 			l.word("v" + v)
 		}
 		l.word(f.header("server"))
@@ -247,6 +296,9 @@ func (st *stompState) frame(out bool, f stompFrame, at time.Time, prefix string,
 	if f.noNUL {
 		fs.add(prefix+"note", "frame not terminated by NUL")
 	}
+	if f.escape != "" {
+		fs.add(prefix+"note", "header escape "+f.escape+" is not defined in STOMP "+st.versionOr12())
+	}
 	if answers {
 		d.RTT = at.Sub(ans.at)
 		l.rtt(ans.what, d.RTT)
@@ -256,4 +308,12 @@ func (st *stompState) frame(out bool, f stompFrame, at time.Time, prefix string,
 	d.Label = l.String()
 	d.Keys = keys("receipt", receipt, "destination", dest, "subscription", f.header("subscription"))
 	return d
+}
+
+// versionOr12 is the negotiated version, 1.2 until CONNECTED says.
+func (st *stompState) versionOr12() string {
+	if st.version == "" {
+		return "1.2"
+	}
+	return st.version
 }

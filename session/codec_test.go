@@ -15,7 +15,7 @@ import (
 )
 
 // codecPorts are the ports peers.js listens on.
-type codecPorts struct{ Sio, Rpc int }
+type codecPorts struct{ Sio, Rpc, Stomp int }
 
 // startSocketIO runs the codec's peers (codec/testdata/peers/peers.js: npm
 // socket.io 4 with pingInterval 300 ms and pingTimeout 200 ms, on

@@ -1,6 +1,6 @@
 // Codec test peers, written on other people's libraries. Serves 127.0.0.1
-// only, prints `PORTS {"sio":n,"gql":n,"bin":n,"rpc":n}`, and exits when stdin
-// closes.
+// only, prints `PORTS {"sio":n,"gql":n,"bin":n,"rpc":n,"stomp":n}`, and exits
+// when stdin closes.
 //
 // sio: a Socket.IO 4 server (pingInterval 300 ms, pingTimeout 200 ms).
 //   "/": on connect emits "welcome"; "chat" (msg, ack) acks {ok, echo};
@@ -15,6 +15,10 @@
 //   its decoded JSON.
 // rpc: an rpc-websockets JSON-RPC 2.0 server at /: sum([a, b]) returns a+b;
 //   fail() throws, answered with a JSON-RPC error.
+// stomp: a stomp-broker-js STOMP 1.1 broker at /stomp (ws 5 under it picks
+//   the first subprotocol offered). It delivers a SEND to the subscriptions
+//   of the other sessions, answers DISCONNECT with a RECEIPT, and an
+//   UNSUBSCRIBE of an unknown id with an ERROR.
 const http = require('http');
 const { Server } = require('socket.io');
 const { WebSocketServer } = require('ws');
@@ -23,6 +27,7 @@ const { buildSchema } = require('graphql');
 const msgpack = require('@msgpack/msgpack');
 const cbor = require('cbor');
 const rpcWebSockets = require('rpc-websockets');
+const StompServer = require('stomp-broker-js');
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
@@ -101,9 +106,14 @@ rpc.register('fail', () => {
 });
 const rpcPort = new Promise((resolve) => rpc.on('listening', () => resolve(rpc.wss.address().port)));
 
+// --- STOMP (stomp-broker-js) ---
+const stompHTTP = http.createServer();
+new StompServer({ server: stompHTTP, path: '/stomp' });
+
 (async () => {
   const ports = {
     sio: await listen(sioHTTP), gql: await listen(gqlHTTP), bin: await listen(binHTTP), rpc: await rpcPort,
+    stomp: await listen(stompHTTP),
   };
   process.stdout.write('PORTS ' + JSON.stringify(ports) + '\n');
 })();
