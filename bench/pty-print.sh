@@ -19,7 +19,7 @@
 #   bareclient           bench/bareclient URL: gobwas/ws, one JSON line per
 #                        message, same fields as wsinspect's message events
 #   cat                  cat FILE, FILE being wsinspect's output of a run
-#   flood-only           bareclient URL >/dev/null: how fast the lab delivers
+#   flood-only           bareclient URL >/dev/null: how fast flood.js delivers
 #                        the flood, the floor of any client here
 N=${N:-200000}
 SIZE=${SIZE:-40}
@@ -32,7 +32,7 @@ url="ws://$addr/flood?n=$N&size=$SIZE"
 mkdir -p "$work/state"
 "$work/wsinspect" --json --stay --no-history "$url" </dev/null >"$work/out.jsonl"
 machine
-echo "flood: $N messages of $SIZE bytes from the lab ($url); wsinspect prints $(wc -c <"$work/out.jsonl") bytes"
+echo "flood: $N messages of $SIZE bytes from flood.js, npm ws ($url); wsinspect prints $(wc -c <"$work/out.jsonl") bytes"
 echo
 python3 "$here/measure.py" --sink pty --expect "$N" --runs "$RUNS" --tmp "$work" \
 	--title "printing into a pty: $N x $SIZE B" \

@@ -7,7 +7,7 @@
 #   bench/vs-wscat.sh                          # the three sizes, RUNS=5
 #   RUNS=3 SIZES="5000x65536" bench/vs-wscat.sh
 #
-# The flood is the lab's /flood (wsinspect serve, 127.0.0.1): N text
+# The flood comes from flood.js (npm ws, 127.0.0.1; frames batched per write): N text
 # messages of SIZE bytes, then close 1000. Each client's stdout is a file
 # (wscat loses what it has not written yet when it exits, so a pipe would
 # not get every message), read back after each run: every run must have
@@ -42,7 +42,7 @@ for spec in $SIZES; do
 	echo
 	python3 "$here/measure.py" --sink file --expect "$n" --runs "$RUNS" --warmup 0 --tmp "$work" \
 		--prepare "rm -rf '$work/state'" \
-		--title "$n x $size B from the lab, stdout a file" \
+		--title "$n x $size B from npm ws (flood.js), stdout a file" \
 		--case wsinspect "$msg_pattern" null "XDG_STATE_HOME='$work/state' exec '$work/wsinspect' --json --stay '$url'" \
 		--case wsinspect-nohistory "$msg_pattern" null "exec '$work/wsinspect' --json --stay --no-history '$url'" \
 		--case bareclient "$msg_pattern" null "exec '$work/bareclient' '$url'" \

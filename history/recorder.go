@@ -40,7 +40,7 @@ type RecorderOptions struct {
 const (
 	defaultFlush = 100 * time.Millisecond
 	kickBytes    = 256 << 10
-	maxPending   = 4 << 20
+	maxPending   = 1 << 20
 )
 
 // active holds the paths of recordings in progress in this process; Prune

@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -341,21 +342,24 @@ func appendHeaders(buf []byte, h http.Header) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// plain8 reports whether 8 bytes are printable ASCII that JSON needs no
-// escape for: none below 0x20, none of 0x80 and above, no '"', '\\' or DEL
-// (word-at-a-time tests for a byte below or equal to a value).
-func plain8(s string) bool {
+// plainLen returns how many leading bytes of s, in whole words of 8, are
+// printable ASCII that JSON needs no escape for: none below 0x20, none of
+// 0x80 and above, no '"', '\\' or DEL. Each word is loaded once and tested
+// with the word-at-a-time tricks for a byte below a value or equal to one;
+// a borrow can only spill past a byte that matched, so there are no false
+// alarms, and any alarm stops the scan for the byte loop to look.
+func plainLen(s string) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	v := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	hasZero := func(x uint64) bool { return (x-ones)&^x&highs != 0 }
-	switch {
-	case v&highs != 0, (v-ones*0x20)&^v&highs != 0:
-		return false
-	case hasZero(v ^ ones*'"'), hasZero(v ^ ones*'\\'), hasZero(v ^ ones*0x7f):
-		return false
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+		q, b, d := v^(ones*'"'), v^(ones*'\\'), v^(ones*0x7f)
+		t := v | (v-ones*0x20)&^v | (q-ones)&^q | (b-ones)&^b | (d-ones)&^d
+		if t&highs != 0 {
+			break
+		}
 	}
-	return true
+	return i
 }
 
 // invisible reports the format characters appendString escapes beyond the
@@ -387,10 +391,9 @@ func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Eight plain ASCII bytes at a time: most payloads are nothing else.
-		if i+8 <= len(s) && plain8(s[i:i+8]) {
-			i += 8
-			continue
+		// Plain ASCII a word at a time: most payloads are nothing else.
+		if i += plainLen(s[i:]); i == len(s) {
+			break
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {

@@ -85,7 +85,9 @@ func BenchmarkAppendJSON(b *testing.B) {
 }
 
 // TestAppendStringFastPath: the eight-byte path escapes exactly what the
-// byte path does, for every byte value in every position.
+// byte path does, for every byte value in every position, and for every
+// pair of ASCII bytes side by side (a borrow between them must not hide
+// either).
 func TestAppendStringFastPath(t *testing.T) {
 	for b := 0; b < 256; b++ {
 		for pos := 0; pos < 8; pos++ {
@@ -107,6 +109,22 @@ func TestAppendStringFastPath(t *testing.T) {
 			}
 			if !json.Valid([]byte(got)) {
 				t.Fatalf("byte %#x at %d: invalid JSON %s", b, pos, got)
+			}
+		}
+	}
+	for a := 0; a < 0x80; a++ {
+		for b := 0; b < 0x80; b++ {
+			in := []byte("abcdefghijklmnop")
+			in[3], in[4] = byte(a), byte(b)
+			got := appendString(nil, string(in))
+			want := []byte{'"'}
+			for _, c := range in {
+				piece := appendString(nil, string(c))
+				want = append(want, piece[1:len(piece)-1]...)
+			}
+			want = append(want, '"')
+			if !bytes.Equal(got, want) {
+				t.Fatalf("bytes %#x %#x: %s, want %s", a, b, got, want)
 			}
 		}
 	}
