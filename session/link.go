@@ -27,10 +27,14 @@ type link struct {
 	nc  net.Conn      // frames are read from and written to this
 	tcp *net.TCPConn  // TCP underneath, for /fin and abort; may be nil
 	br  *bufio.Reader // reads nc; holds what arrived with the handshake
+	// fwdOpen: the writer is in the middle of a relayed message forwarded
+	// frame by frame (its last frame written had no FIN); see nextQueued.
+	fwdOpen bool
 	// The reader's buffer grows for a socket flooded with small frames and
-	// shrinks back once it is quiet (adaptReader): read counts the bytes
-	// and frames taken since the buffer last ran dry, fullFills and emptyFills how
-	// many times in a row it ran dry after a full or a near-empty fill.
+	// shrinks back once it is quiet (adaptReader): readBytes and readFrames
+	// count what was taken since the buffer last ran dry, fullFills and
+	// emptyFills how many times in a row it ran dry after a full or a
+	// near-empty fill.
 	readBytes, readFrames int64
 	fullFills, emptyFills int
 	client                bool // our role is client: we mask, the peer must not

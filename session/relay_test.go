@@ -282,3 +282,53 @@ func TestRelayFloodThenClose(t *testing.T) {
 		t.Fatalf("the relay dropped %d messages", d)
 	}
 }
+
+// TestRelayInjectWaitsForFragments: a message injected (/up) while the
+// relay is in the middle of forwarding a fragmented message frame by frame
+// waits for that message's last frame: written between its fragments it
+// would be a protocol error on the server (the lab, strict, would close
+// 1002).
+func TestRelayInjectWaitsForFragments(t *testing.T) {
+	s := startLab(t, lab.Options{})
+	r, url := startRelay(t, RelayOptions{Upstream: Options{URL: s.URL("/"), Wire: true}})
+	app := newRecorder(t)
+	c := app.m.Open(Options{URL: url + "/echo"})
+	app.waitState(1, StateOpen)
+	r.waitState(2, StateOpen)
+	do := func(m *Manager, target int, line string) {
+		t.Helper()
+		cmd, err := ParseCommand(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Do(target, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(app.m, 1, "/frame op=text fin=0 ab")
+	// The first fragment has reached the server: the relay is mid-message.
+	r.wait(2, 10*time.Second, "the first fragment forwarded", func(ev Event) bool {
+		return ev.Type == EventFrame && ev.Dir == DirOut && ev.Opcode == "text" && !ev.Fin
+	})
+	do(r.m, 2, "/up injected")
+	do(app.m, 1, "/frame op=continuation fin=1 cd")
+	app.wait(1, 10*time.Second, "the injected message's echo", func(ev Event) bool {
+		return ev.Type == EventMessage && ev.Dir == DirIn && string(ev.Data) == "injected"
+	})
+	var got []string
+	for _, ev := range app.of(1) {
+		if ev.Type == EventMessage && ev.Dir == DirIn {
+			got = append(got, string(ev.Data))
+		}
+	}
+	if strings.Join(got, ",") != "abcd,injected" {
+		t.Fatalf("echoes: %q", got)
+	}
+	for _, ev := range legEvents(r, LegUpstream) {
+		if ev.Type == EventViolation || (ev.Type == EventState && ev.To == StateClosing) {
+			t.Fatalf("the upstream leg: %s", ev.AppendJSON(nil))
+		}
+	}
+	c.Close(1000, "")
+	app.waitEnd(c)
+}

@@ -37,14 +37,40 @@ func (l *link) next() (outItem, bool) {
 		l.ctrl = l.ctrl[1:]
 		return it, true
 	}
-	if c.state == StateOpen && len(c.queue) > 0 {
-		it := c.queue[0]
-		c.queue[0] = outItem{}
-		c.queue = c.queue[1:]
+	if i := l.nextQueued(); i >= 0 {
+		it := c.queue[i]
+		copy(c.queue[i:], c.queue[i+1:])
+		c.queue[len(c.queue)-1] = outItem{}
+		c.queue = c.queue[:len(c.queue)-1]
 		c.space.Broadcast()
 		return it, true
 	}
 	return outItem{}, false
+}
+
+// nextQueued is the index in the queue of the item to write next, or -1;
+// c.mu must be held. It is the first, except in the middle of a relayed
+// message forwarded frame by frame (fwdOpen): a message injected then
+// (/up, /down, a message to a leg) waits for the rest of it, since its
+// frames inside another message's fragments would break RFC 6455 §5.4 on
+// the peer. Control frames, crafted frames and raw bytes go as they come:
+// interleaving those is what a user crafting frames may mean to do.
+func (l *link) nextQueued() int {
+	c := l.c
+	if c.state != StateOpen {
+		return -1
+	}
+	for i := range c.queue {
+		if !l.fwdOpen {
+			return i
+		}
+		switch c.queue[i].kind {
+		case itemData, itemFragment:
+			continue
+		}
+		return i
+	}
+	return -1
 }
 
 // writeLoop is the one writer of the connection: every frame we send, data,
@@ -228,6 +254,9 @@ func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 		}
 	case itemForward:
 		h := wsframe.Header{Fin: it.hdr.Fin, Opcode: it.hdr.Opcode}
+		if !h.IsControl() {
+			l.fwdOpen = !h.Fin
+		}
 		buf = l.appendFrame(buf, h, it.data)
 		if it.msg != nil {
 			d := l.cdc.decode(DirOut, it.opcode, it.msg, now)
@@ -313,11 +342,10 @@ func batchable(it *outItem) bool {
 // gathered; c.mu must be held.
 func (l *link) nextBatchable() (outItem, bool) {
 	var head *outItem
-	switch {
-	case len(l.ctrl) > 0:
+	if len(l.ctrl) > 0 {
 		head = &l.ctrl[0]
-	case l.c.state == StateOpen && len(l.c.queue) > 0:
-		head = &l.c.queue[0]
+	} else if i := l.nextQueued(); i >= 0 {
+		head = &l.c.queue[i]
 	}
 	if head == nil || !batchable(head) || l.ended || l.finSent {
 		return outItem{}, false
