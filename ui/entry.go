@@ -25,11 +25,12 @@ const (
 	kindHandshake
 	kindEOF
 	kindError
-	kindHeld     // relay: a message held by an intercept
-	kindReleased // relay: a held message let through (maybe edited)
+	kindHeld      // relay: a message held by an intercept
+	kindReleased  // relay: a held message let through (maybe edited)
+	kindViolation // the peer broke an RFC 6455 rule
 )
 
-var kindNames = [...]string{"text", "binary", "ping", "pong", "close", "frame", "queued", "dropped", "state", "handshake", "eof", "error", "held", "released"}
+var kindNames = [...]string{"text", "binary", "ping", "pong", "close", "frame", "queued", "dropped", "state", "handshake", "eof", "error", "held", "released", "violation"}
 
 // String names the kind as the log and the filter spell it.
 func (k entryKind) String() string {

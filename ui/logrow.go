@@ -51,7 +51,7 @@ func (p *logPane) renderRow(e *entry, width int, st *Styles) string {
 	room := width - used - lipgloss.Width(suffix)
 	text := truncate(e.preview, max(room, 1))
 	switch e.kind {
-	case kindError, kindDropped:
+	case kindError, kindViolation, kindDropped:
 		b.WriteString(st.Row.Error.Render(text))
 	case kindState, kindHandshake, kindEOF:
 		b.WriteString(st.stateStyle(stateOfEntry(e)).Render(text))
@@ -136,7 +136,7 @@ func kindStyle(st *Styles, e *entry) ink {
 		return st.Row.Queued
 	case kindReleased:
 		return st.Row.Sent
-	case kindDropped, kindError:
+	case kindDropped, kindError, kindViolation:
 		return st.Row.Error
 	case kindFrame:
 		return st.Row.Wire
@@ -164,7 +164,7 @@ func kindLabel(e *entry) string {
 // sizeLabel is the size column, blank for entries that carry no payload.
 func sizeLabel(e *entry) string {
 	switch e.kind {
-	case kindState, kindHandshake, kindEOF, kindError:
+	case kindState, kindHandshake, kindEOF, kindError, kindViolation:
 		return ""
 	}
 	return humanBytes(int64(e.length))

@@ -207,7 +207,7 @@ func (s *sockets) apply(ev *session.Event) applied {
 		e.kind, e.text, e.ev = kindState, requestSummary(ev), cloneEvent(ev)
 		sk.addTimeline(tlItem{at: ev.Time, kind: tlRequest, ev: e.ev})
 	case session.EventViolation:
-		e.kind, e.text = kindError, "violation "+ev.Rule+": "+ev.Detail
+		e.kind, e.text = kindViolation, ev.Rule+": "+ev.Detail
 		sk.addTimeline(tlItem{at: ev.Time, kind: tlError, ev: &session.Event{Error: e.text}})
 	case session.EventFault:
 		e.kind, e.text, e.ev = kindState, "fault injected: "+ev.Fault, cloneEvent(ev)
