@@ -68,8 +68,8 @@ func cpuTime() time.Duration {
 }
 
 // ingestEngine reads the flood through a Manager, consuming every event
-// from Events() until the socket's closed state, as the headless mode and
-// the UI do.
+// in batches from Take until the socket's closed state, as the headless
+// mode and the UI do.
 func ingestEngine(url string) (int, error) {
 	m := NewManager(ManagerOptions{})
 	m.Open(Options{URL: url})
@@ -78,18 +78,25 @@ func ingestEngine(url string) (int, error) {
 	watchdog := time.AfterFunc(floodTimeout, m.AbortAll)
 	defer watchdog.Stop()
 	n := 0
-	var final Event // a value: taking &ev would move every event to the heap
-	events := m.Events()
-	for ev := range events {
-		if ev.Type == EventMessage && ev.Dir == DirIn {
-			n++
-		} else if ev.Type == EventState && ev.To.Final() {
-			final = ev
+	var final Event
+	var batch []Event
+	for final.Type == "" {
+		if batch = m.Take(batch, true); batch == nil {
 			break
+		}
+		for i := range batch {
+			ev := &batch[i]
+			if ev.Type == EventMessage && ev.Dir == DirIn {
+				n++
+			} else if ev.Type == EventState && ev.To.Final() {
+				final = *ev
+				break
+			}
 		}
 	}
 	go m.Shutdown()
-	for range events {
+	for batch != nil {
+		batch = m.Take(batch, true)
 	}
 	if final.To != StateClosed || final.Code != 1000 {
 		return n, fmt.Errorf("engine ended %s %d (%s) after %d messages", final.To, final.Code, final.Detail, n)
@@ -104,7 +111,7 @@ var ingestReaders = []struct {
 }{
 	{"gobwas", ingestBareFrames}, // ws.ReadHeader + payload into one reused buffer
 	{"wsutil", ingestBareWsutil}, // wsutil.ReadServerData: a new slice per message
-	{"engine", ingestEngine},     // engine v2, every event consumed from Events()
+	{"engine", ingestEngine},     // engine v2, every event consumed (Manager.Take)
 }
 
 // BenchmarkIngest: every op is one round in which each reader takes the
