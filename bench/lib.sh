@@ -41,36 +41,36 @@ npm_ci() {
 	fi
 }
 
-# start_flood runs flood.js (npm ws) on a free loopback port and sets $addr.
-start_flood() {
-	npm_ci
-	node "$here/flood.js" >"$work/flood.out" 2>&1 &
+# start_server runs a server in the background, waits for the line that
+# names its loopback address (the sed pattern's \1) and sets $addr.
+#   start_server NAME PATTERN COMMAND...
+start_server() {
+	local name=$1 pattern=$2 out="$work/$1.out"
+	shift 2
+	"$@" >"$out" 2>&1 &
 	serve_pid=$!
 	addr=
 	for _ in $(seq 100); do
-		addr=$(sed -n 's/^flood on \(127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/flood.out")
+		addr=$(sed -n "s/$pattern/\1/p" "$out")
 		[ -n "$addr" ] && return
 		sleep 0.1
 	done
-	echo "$(basename "$0"): the flood server did not start:" >&2
-	cat "$work/flood.out" >&2
+	echo "$(basename "$0"): the $name did not start:" >&2
+	cat "$out" >&2
 	exit 1
+}
+
+# start_flood runs flood.js (npm ws) on a free loopback port and sets $addr.
+start_flood() {
+	npm_ci
+	# flood.js prints "flood on 127.0.0.1:PORT".
+	start_server "flood server" '^flood on \(127\.0\.0\.1:[0-9]*\)$' node "$here/flood.js"
 }
 
 # start_lab runs the lab on a free loopback port and sets $addr.
 start_lab() {
-	"$work/wsinspect" serve -q --addr 127.0.0.1:0 >"$work/serve.out" 2>&1 &
-	serve_pid=$!
-	addr=
-	for _ in $(seq 100); do
-		# serve prints "wsinspect lab on 127.0.0.1:PORT (Ctrl-C stops it)".
-		addr=$(sed -n 's/^wsinspect lab on \(127\.0\.0\.1:[0-9]*\) .*/\1/p' "$work/serve.out")
-		[ -n "$addr" ] && return
-		sleep 0.1
-	done
-	echo "$(basename "$0"): the lab did not start:" >&2
-	cat "$work/serve.out" >&2
-	exit 1
+	# serve prints "wsinspect lab on 127.0.0.1:PORT (Ctrl-C stops it)".
+	start_server lab '^wsinspect lab on \(127\.0\.0\.1:[0-9]*\) .*' "$work/wsinspect" serve -q --addr 127.0.0.1:0
 }
 
 # machine prints what the figures were measured on.

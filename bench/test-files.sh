@@ -25,32 +25,12 @@ FILES=${FILES:-100}
 JOBS=${JOBS:-8}
 RUNS=${RUNS:-5}
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(dirname "$here")
-work=$(mktemp -d "${TMPDIR:-/tmp}/wsinspect-testbench.XXXXXX")
-serve_pid=
-cleanup() {
-	if [ -n "$serve_pid" ]; then
-		kill "$serve_pid" 2>/dev/null || true
-		wait "$serve_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 echo "building wsinspect"
 (cd "$root" && go build -o "$work/wsinspect" .)
 
-"$work/wsinspect" serve -q --addr 127.0.0.1:0 >"$work/serve.out" 2>&1 &
-serve_pid=$!
-addr=
-for _ in $(seq 100); do
-	# serve prints "wsinspect lab on 127.0.0.1:PORT (Ctrl-C stops it)".
-	addr=$(sed -n 's/^wsinspect lab on \(127\.0\.0\.1:[0-9]*\) .*/\1/p' "$work/serve.out")
-	[ -n "$addr" ] && break
-	sleep 0.1
-done
-[ -n "$addr" ] || { echo "test-files: the lab did not start:" >&2; cat "$work/serve.out" >&2; exit 1; }
+start_lab
 
 mkdir -p "$work/checks"
 for i in $(seq -w 1 "$FILES"); do

@@ -362,10 +362,15 @@ func plainLen(s string) int {
 	return i
 }
 
-// invisible reports the format characters appendString escapes beyond the
-// controls: bidi embeddings, overrides, isolates and marks, zero-width
-// characters, the BOM, the soft hyphen, interlinear annotations and tags.
-func invisible(r rune) bool {
+// InvisibleFormat reports the format characters that change how the text
+// around them is laid out or read without showing anything: bidi
+// embeddings, overrides, isolates and marks, zero-width characters, the
+// BOM, the soft hyphen, interlinear annotations and tags. The JSON
+// encoding escapes them, and the TUI shows them as escapes too (with the
+// line and paragraph separators, which the encoding escapes anyway).
+// U+200D (ZWJ) is not among them: emoji sequences need it and it moves
+// nothing.
+func InvisibleFormat(r rune) bool {
 	switch {
 	case r >= 0x202a && r <= 0x202e, // LRE RLE PDF LRO RLO
 		r >= 0x2066 && r <= 0x2069,            // LRI RLI FSI PDI
@@ -434,7 +439,7 @@ func appendString(buf []byte, s string) []byte {
 		// marks, zero-width and tag characters): they reorder or hide what a
 		// terminal shows around them, and a JSON line is as likely to be
 		// read on a terminal as by a program.
-		if r < 0xa0 || r == '\u2028' || r == '\u2029' || invisible(r) {
+		if r < 0xa0 || r == '\u2028' || r == '\u2029' || InvisibleFormat(r) {
 			buf = append(buf, s[start:i]...)
 			if r > 0xffff {
 				hi, lo := utf16.EncodeRune(r)

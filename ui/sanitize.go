@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/wsinspect/wsinspect/session"
 )
 
 // Payloads come from untrusted peers. Everything the UI shows of them goes
@@ -226,24 +228,10 @@ func hex4(r rune) string {
 }
 
 // isInvisibleFormat reports characters that change how the text around them
-// is laid out or read without showing anything: bidi embeddings, overrides and
-// isolates, directional marks, line and paragraph separators, the BOM,
-// interlinear annotations and the like. U+200D (ZWJ) is not among them: emoji
-// sequences need it and it moves nothing.
+// is laid out or read without showing anything (session.InvisibleFormat),
+// and the line and paragraph separators.
 func isInvisibleFormat(r rune) bool {
-	switch {
-	case r >= 0x202a && r <= 0x202e, // LRE RLE PDF LRO RLO
-		r >= 0x2066 && r <= 0x2069,            // LRI RLI FSI PDI
-		r == 0x200e, r == 0x200f, r == 0x061c, // LRM RLM ALM
-		r == 0x2028, r == 0x2029, // line / paragraph separator
-		r == 0xfeff,                // BOM / ZWNBSP
-		r >= 0xfff9 && r <= 0xfffb, // interlinear annotation
-		r == 0x200b, r == 0x2060,   // zero-width space, word joiner
-		r == 0x00ad,                  // soft hyphen
-		r >= 0xe0000 && r <= 0xe007f: // tags
-		return true
-	}
-	return false
+	return r == 0x2028 || r == 0x2029 || session.InvisibleFormat(r)
 }
 
 // inertView makes the rendering of a text input safe. Bubbles' inputs drop
