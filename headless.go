@@ -110,8 +110,6 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 			return
 		}
 		h.readInput(in)
-		// No /expect can come after the input: stop keeping events for one.
-		h.watch.Retire()
 	}()
 	allEnded := make(chan struct{})
 	go func() {

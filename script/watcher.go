@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/wsinspect/wsinspect/session"
@@ -41,9 +40,6 @@ type Watcher struct {
 	// skips the map.
 	last     *stream
 	lastConn int
-	// retired: no expectation can come any more (the script has ended),
-	// so events are no longer kept (Retire).
-	retired atomic.Bool
 }
 
 // NewWatcher returns a Watcher with nothing seen yet.
@@ -119,22 +115,10 @@ func (w *waiter) got() []session.Event {
 	return out
 }
 
-// Retire says no expectation will be asked for any more (the input has
-// ended): the backlogs are let go and Feed keeps nothing from now on, so a
-// run that goes on (--stay) holds no payloads and spends nothing on them.
-func (wt *Watcher) Retire() {
-	wt.retired.Store(true)
-	wt.mu.Lock()
-	defer wt.mu.Unlock()
-	for _, s := range wt.streams {
-		s.backlog = ring{}
-	}
-}
-
 // Feed gives the Watcher the next event of the stream. Events of no socket
 // (conn 0) are ignored.
 func (wt *Watcher) Feed(ev *session.Event) {
-	if ev.Conn <= 0 || wt.retired.Load() {
+	if ev.Conn <= 0 {
 		return
 	}
 	wt.mu.Lock()

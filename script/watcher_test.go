@@ -63,32 +63,6 @@ func TestWatcherCursor(t *testing.T) {
 	}
 }
 
-// TestWatcherRetire: once the input has ended the Watcher lets go of what
-// it kept and keeps nothing more.
-func TestWatcherRetire(t *testing.T) {
-	w := NewWatcher()
-	w.Feed(state(1, session.StateOpen))
-	w.Feed(in(1, "kept until retired"))
-	w.Feed(in(2, "another socket"))
-	kept := func() int {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		n := 0
-		for _, s := range w.streams {
-			n += s.backlog.n
-		}
-		return n
-	}
-	if n := kept(); n != 3 {
-		t.Fatalf("%d events kept before Retire, want 3", n)
-	}
-	w.Retire()
-	w.Feed(in(1, "after"))
-	if n := kept(); n != 0 {
-		t.Fatalf("%d events kept after Retire", n)
-	}
-}
-
 // TestWatcherWaits: an expectation that waits is met by an event fed later,
 // from another goroutine.
 func TestWatcherWaits(t *testing.T) {
