@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsinspect/wsinspect/codec"
+	"github.com/wsinspect/wsinspect/internal/shellwords"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -154,7 +155,7 @@ func (f *connFlags) codecOptions() (session.Options, error) {
 		return o, errors.New("--proto-type needs --proto-descriptor")
 	}
 	if f.decoder != "" {
-		argv, err := splitWords(f.decoder)
+		argv, err := shellwords.Split(f.decoder)
 		if err != nil || len(argv) == 0 {
 			return o, fmt.Errorf("--decoder: give a command, e.g. --decoder 'protoc --decode_raw' (%v)", err)
 		}
@@ -286,7 +287,7 @@ func (f *connFlags) options(url string) (session.Options, error) {
 // parseSpec parses "URL [flags]" as typed in the new-connection prompt or a
 // /connect command; flags not given keep the values of base.
 func parseSpec(spec string, base connFlags) (session.Options, error) {
-	words, err := splitWords(spec)
+	words, err := shellwords.Split(spec)
 	if err != nil {
 		return session.Options{}, err
 	}
@@ -304,49 +305,6 @@ func parseSpec(spec string, base connFlags) (session.Options, error) {
 		return session.Options{}, errors.New("type one URL, optionally followed by flags, e.g. ws://127.0.0.1:8080/chat -s chat")
 	}
 	return f.options(fs.Arg(0))
-}
-
-// splitWords splits like a shell: spaces separate, quotes group, a
-// backslash escapes the next character.
-func splitWords(s string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	escaped := false
-	for _, r := range s {
-		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\' && quote != '\'':
-			escaped, inWord = true, true
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '"' || r == '\'':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quote != 0 {
-		return nil, fmt.Errorf("unclosed %c quote", quote)
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
 }
 
 // connArgs keeps the per-socket flags of a command line (and their values),
@@ -383,7 +341,7 @@ func connArgs(args []string) []string {
 	return out
 }
 
-// quoteWord quotes a word for splitWords when it holds spaces or quotes.
+// quoteWord quotes a word for shellwords.Split when it holds spaces or quotes.
 func quoteWord(w string) string {
 	if w != "" && !strings.ContainsAny(w, " \t\"'\\") {
 		return w

@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/wsinspect/wsinspect/internal/shellwords"
 	"github.com/wsinspect/wsinspect/lab"
 	"github.com/wsinspect/wsinspect/session"
 )
@@ -211,11 +212,11 @@ func TestHeadlessExecute(t *testing.T) {
 }
 
 func TestSplitWords(t *testing.T) {
-	got, err := splitWords(`ws://h/x -H "X-A: b c" -s 'chat' a\ b`)
+	got, err := shellwords.Split(`ws://h/x -H "X-A: b c" -s 'chat' a\ b`)
 	if err != nil || fmt.Sprint(got) != "[ws://h/x -H X-A: b c -s chat a b]" || len(got) != 6 {
 		t.Fatalf("%q %v", got, err)
 	}
-	if _, err := splitWords(`"open`); err == nil {
+	if _, err := shellwords.Split(`"open`); err == nil {
 		t.Fatal("unclosed quote accepted")
 	}
 	o, err := parseSpec(`ws://127.0.0.1:1/x -s chat -H "X-A: 1" --reconnect`, connFlags{connectTimeout: 1, origin: "http://o.test", compress: true})

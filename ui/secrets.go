@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/wsinspect/wsinspect/internal/shellwords"
 )
 
 // A recent connection line from an earlier run comes back from the Store
@@ -74,39 +76,14 @@ func secretSlots(spec, placeholder string) []secretSlot {
 }
 
 // wordBefore reads pre the way the new-connection prompt splits words
-// (quotes group, a backslash escapes outside single quotes) and returns
-// the unfinished word at its end, the word before that, and the quote that
-// is open at the end, if any.
+// (shellwords) and returns the unfinished word at its end, the word before
+// that, and the quote that is open at the end, if any.
 func wordBefore(pre string) (word, prev string, quote rune) {
-	var cur strings.Builder
-	inWord, escaped := false, false
-	for _, r := range pre {
-		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\' && quote != '\'':
-			escaped, inWord = true, true
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '"' || r == '\'':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				prev = cur.String()
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
+	words, last, _, quote := shellwords.Scan(pre)
+	if len(words) > 0 {
+		prev = words[len(words)-1]
 	}
-	return cur.String(), prev, quote
+	return last, prev, quote
 }
 
 // fill returns the line with every placeholder replaced by its value,
