@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/wsinspect/wsinspect/session"
@@ -107,26 +106,9 @@ func (p connectionsPane) Update(msg tea.Msg) (connectionsPane, tea.Cmd) {
 	k := &p.c.keys
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(msg, k.Up):
-			p.cursor--
-		case key.Matches(msg, k.Down):
-			p.cursor++
-		case key.Matches(msg, k.Top):
-			p.cursor = 0
-		case key.Matches(msg, k.Bottom):
-			p.cursor = len(p.c.socks.display()) - 1
-		case key.Matches(msg, k.PageUp):
-			p.cursor -= p.visible()
-		case key.Matches(msg, k.PageDown):
-			p.cursor += p.visible()
-		}
+		p.cursor = scrollKey(msg, k, p.cursor, p.visible(), len(p.c.socks.display())-1)
 	case tea.MouseWheelMsg:
-		if msg.Button == tea.MouseWheelUp {
-			p.cursor--
-		} else if msg.Button == tea.MouseWheelDown {
-			p.cursor++
-		}
+		p.cursor += wheelStep(msg, 1)
 	}
 	p.scroll()
 	return p, nil

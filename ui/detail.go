@@ -88,11 +88,7 @@ func (p detailPane) Update(msg tea.Msg) (detailPane, tea.Cmd) {
 	case tea.KeyPressMsg:
 		p.offset = scrollKey(msg, k, p.offset, page, len(p.lines))
 	case tea.MouseWheelMsg:
-		if msg.Button == tea.MouseWheelUp {
-			p.offset -= 3
-		} else if msg.Button == tea.MouseWheelDown {
-			p.offset += 3
-		}
+		p.offset += wheelStep(msg, 3)
 	}
 	p.offset = clamp(p.offset, 0, max(len(p.lines)-page, 0))
 	return p, nil

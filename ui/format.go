@@ -203,6 +203,17 @@ func carrySGR(lines []string) []string {
 	return lines
 }
 
+// wheelStep is how far a mouse wheel notch moves: -step up, +step down.
+func wheelStep(msg tea.MouseWheelMsg, step int) int {
+	switch msg.Button {
+	case tea.MouseWheelUp:
+		return -step
+	case tea.MouseWheelDown:
+		return step
+	}
+	return 0
+}
+
 // scrollKey applies a movement key to a scroll offset: a line, a page, the
 // top or the end. The caller clamps the result to what there is to show.
 func scrollKey(msg tea.KeyPressMsg, k *KeyMap, offset, page, end int) int {

@@ -62,27 +62,17 @@ func (p heldPane) Update(msg tea.Msg) (heldPane, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		switch {
-		case key.Matches(msg, k.Up):
-			p.cursor--
-		case key.Matches(msg, k.Down):
-			p.cursor++
-		case key.Matches(msg, k.Top):
-			p.cursor = 0
-		case key.Matches(msg, k.Bottom):
-			p.cursor = len(p.c.socks.allHeld()) - 1
 		case key.Matches(msg, k.Release):
 			cmd = p.act(session.Command{Kind: session.CmdRelease}, "released")
 		case key.Matches(msg, k.Discard):
 			cmd = p.act(session.Command{Kind: session.CmdDiscard}, "discarded")
 		case key.Matches(msg, k.EditHeld):
 			cmd = p.edit()
+		default:
+			p.cursor = scrollKey(msg, k, p.cursor, max(p.height-2, 1), len(p.c.socks.allHeld())-1)
 		}
 	case tea.MouseWheelMsg:
-		if msg.Button == tea.MouseWheelUp {
-			p.cursor--
-		} else if msg.Button == tea.MouseWheelDown {
-			p.cursor++
-		}
+		p.cursor += wheelStep(msg, 1)
 	}
 	p.scroll()
 	return p, cmd

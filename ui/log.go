@@ -367,11 +367,8 @@ func (p logPane) Update(msg tea.Msg) (logPane, tea.Cmd) {
 			return p, p.input.Focus()
 		}
 	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			p.move(-3)
-		case tea.MouseWheelDown:
-			p.move(3)
+		if d := wheelStep(msg, 3); d != 0 {
+			p.move(d)
 		}
 	}
 	return p, nil

@@ -70,11 +70,7 @@ func (p timelinePane) Update(msg tea.Msg) (timelinePane, tea.Cmd) {
 	case tea.KeyPressMsg:
 		p.offset = scrollKey(msg, k, p.offset, page, n)
 	case tea.MouseWheelMsg:
-		if msg.Button == tea.MouseWheelUp {
-			p.offset -= 3
-		} else if msg.Button == tea.MouseWheelDown {
-			p.offset += 3
-		}
+		p.offset += wheelStep(msg, 3)
 	}
 	p.offset = clamp(p.offset, 0, max(n-page, 0))
 	p.follow = p.offset >= n-page
