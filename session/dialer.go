@@ -32,7 +32,7 @@ func (c *Conn) connectOnce() {
 	hr, err := clientHandshake(ctx, c.cfg, c.opts)
 	if hr != nil {
 		for _, hop := range hr.Redirects {
-			c.emit(Event{Type: EventHandshake, Status: hop.Status, URL: hop.From, Location: hop.Location, Detail: "redirect followed"})
+			c.emit(Event{Type: EventHandshake, Status: hop.Status, URL: hop.From, Location: hop.Location, RequestHeaders: hop.Request, Detail: "redirect followed"})
 		}
 		c.emit(c.handshakeEvent(hr))
 	}
@@ -40,7 +40,7 @@ func (c *Conn) connectOnce() {
 	if errors.As(err, &he) {
 		c.emit(Event{
 			Type: EventHandshake, Status: he.Status, Headers: he.Header, Body: he.Body, Location: he.Location,
-			RequestHeaders: c.cfg.header, URL: c.cfg.url.String(),
+			RequestHeaders: he.RequestHeader, URL: c.cfg.url.String(),
 		})
 	}
 

@@ -65,8 +65,9 @@ type handshakeResult struct {
 // redirectHop is one 3xx answer that was followed.
 type redirectHop struct {
 	Status   int
-	From     string // the URL that answered, without credentials
-	Location string // where it pointed, resolved, as ws:// or wss://
+	From     string      // the URL that answered, without credentials
+	Location string      // where it pointed, resolved, as ws:// or wss://
+	Request  http.Header // the request headers sent to From
 }
 
 // interimResponse is a 1xx response (100 Continue, 102 Processing, 103
@@ -175,7 +176,7 @@ func clientHandshake(ctx context.Context, cfg *dialConfig, o Options) (*handshak
 			he.Reason = err.Error()
 			return nil, he
 		}
-		hops = append(hops, redirectHop{Status: he.Status, From: t.url.Redacted(), Location: next.Redacted()})
+		hops = append(hops, redirectHop{Status: he.Status, From: t.url.Redacted(), Location: next.Redacted(), Request: he.RequestHeader})
 		if next.Host != t.url.Host {
 			// As net/http does: credentials are not sent to another host.
 			t.header = t.header.Clone()
