@@ -259,17 +259,23 @@ func setHARURL(e *harEntry, rawURL string) {
 		{Name: "Upgrade", Value: "websocket"},
 		{Name: "Sec-WebSocket-Version", Value: "13"},
 	}
-	q := u.Query()
-	keys := make([]string, 0, len(q))
-	for k := range q {
+	e.Request.QueryString = appendPairs(e.Request.QueryString, u.Query())
+}
+
+// appendPairs appends every value of a header or query map to pairs, names
+// in sorted order (a HAR is compared and diffed as text).
+func appendPairs(pairs []harPair, m map[string][]string) []harPair {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		for _, v := range q[k] {
-			e.Request.QueryString = append(e.Request.QueryString, harPair{Name: k, Value: v})
+		for _, v := range m[k] {
+			pairs = append(pairs, harPair{Name: k, Value: v})
 		}
 	}
+	return pairs
 }
 
 // fillHARRequest copies the request headers a handshake event says were
@@ -287,16 +293,7 @@ func fillHARRequest(e *harEntry, ev *session.Event) {
 			r.Headers = append(r.Headers, harPair{Name: "Host", Value: u.Host})
 		}
 	}
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			r.Headers = append(r.Headers, harPair{Name: k, Value: v})
-		}
-	}
+	r.Headers = appendPairs(r.Headers, h)
 	for _, c := range (&http.Request{Header: h}).Cookies() {
 		r.Cookies = append(r.Cookies, harPair{Name: c.Name, Value: c.Value})
 	}
@@ -311,17 +308,7 @@ func setHARRequest(e *harEntry, ev *session.Event) {
 	if ev.Method != "" {
 		e.Request.Method = ev.Method
 	}
-	e.Request.Headers = []harPair{}
-	keys := make([]string, 0, len(ev.RequestHeaders))
-	for k := range ev.RequestHeaders {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range ev.RequestHeaders[k] {
-			e.Request.Headers = append(e.Request.Headers, harPair{Name: k, Value: v})
-		}
-	}
+	e.Request.Headers = appendPairs([]harPair{}, ev.RequestHeaders)
 	e.Request.Comment = ""
 }
 
@@ -340,16 +327,7 @@ func fillHARResponse(e *harEntry, ev *session.Event) {
 	r := &e.Response
 	r.Status = ev.Status
 	r.StatusText = http.StatusText(ev.Status)
-	keys := make([]string, 0, len(ev.Headers))
-	for k := range ev.Headers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range ev.Headers[k] {
-			r.Headers = append(r.Headers, harPair{Name: k, Value: v})
-		}
-	}
+	r.Headers = appendPairs(r.Headers, ev.Headers)
 	if ct := ev.Headers.Get("Content-Type"); ct != "" {
 		r.Content.MimeType = ct
 	}
