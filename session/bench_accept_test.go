@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -99,10 +100,18 @@ func startAcceptEngine() (string, func(int) error, func(), error) {
 		return "", nil, nil, err
 	}
 	wait := func(n int) error {
-		timeout := time.After(60 * time.Second)
+		// Take, in batches, as the headless pump and the TUI consume; a
+		// timer wakes a Take that would wait for ever.
+		var late atomic.Bool
+		t := time.AfterFunc(60*time.Second, func() { late.Store(true); m.Emit(Event{Type: EventError}) })
+		defer t.Stop()
+		var batch []Event
 		for ended := 0; ended < n; {
-			select {
-			case ev := <-m.Events():
+			if late.Load() {
+				return fmt.Errorf("only %d of %d sockets ended after 60 s", ended, n)
+			}
+			batch = m.Take(batch, true)
+			for _, ev := range batch {
 				if ev.Type != EventState || !ev.To.Final() {
 					continue
 				}
@@ -110,8 +119,6 @@ func startAcceptEngine() (string, func(int) error, func(), error) {
 					return fmt.Errorf("#%d ended %s %d clean=%v: %s%s", ev.Conn, ev.To, ev.Code, ev.Clean, ev.Error, ev.Detail)
 				}
 				ended++
-			case <-timeout:
-				return fmt.Errorf("only %d of %d sockets ended after 60 s", ended, n)
 			}
 		}
 		return nil

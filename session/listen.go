@@ -60,11 +60,14 @@ type Listener struct {
 	m    *Manager
 	o    ListenOptions
 	ln   net.Listener
-	srv  *http.Server
-	done chan struct{}
+	done chan struct{} // closed when the accept loop has returned
+	stop chan struct{} // closed by Close
 
-	mu   sync.Mutex
-	live int // accepted sockets not yet ended
+	mu      sync.Mutex
+	live    int                   // accepted sockets not yet ended
+	reading map[net.Conn]struct{} // connections whose request is being read or answered
+	closed  bool
+	wg      sync.WaitGroup // connections not yet handed to a socket
 }
 
 // Listen starts accepting upgrades on o.Addr; Close (or the Manager's
@@ -81,13 +84,7 @@ func (m *Manager) Listen(o ListenOptions) (*Listener, error) {
 	if o.TLS != nil {
 		ln = tls.NewListener(ln, o.TLS)
 	}
-	l := &Listener{m: m, o: o, ln: ln, done: make(chan struct{})}
-	l.srv = &http.Server{
-		Handler:           http.HandlerFunc(l.serveHTTP),
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
-	}
+	l := &Listener{m: m, o: o, ln: ln, done: make(chan struct{}), stop: make(chan struct{}), reading: map[net.Conn]struct{}{}}
 	m.mu.Lock()
 	if m.shut.Load() {
 		m.mu.Unlock()
@@ -96,10 +93,7 @@ func (m *Manager) Listen(o ListenOptions) (*Listener, error) {
 	}
 	m.listeners = append(m.listeners, l)
 	m.mu.Unlock()
-	go func() {
-		defer close(l.done)
-		_ = l.srv.Serve(ln)
-	}()
+	go l.acceptLoop()
 	return l, nil
 }
 
@@ -115,11 +109,21 @@ func (l *Listener) URL() string {
 	return scheme + "://" + l.ln.Addr().String()
 }
 
-// Close stops accepting; sockets already accepted go on.
+// Close stops accepting and drops the connections whose upgrade request is
+// still being read or answered; sockets already accepted go on.
 func (l *Listener) Close() {
 	l.ln.Close()
-	_ = l.srv.Close() // closes idle HTTP connections; hijacked ones are ours
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.stop)
+	}
+	for nc := range l.reading {
+		nc.Close()
+	}
+	l.mu.Unlock()
 	<-l.done
+	l.wg.Wait()
 }
 
 // serveHTTP runs one accepted socket in the request's goroutine, from the
