@@ -40,7 +40,7 @@ type relayUnderTest struct {
 	lat  func() []float64 // the engine's own latency_ms of forwarded messages, then reset
 }
 
-// startEngineRelay runs a Manager relay to upstream and drains its events,
+// startEngineRelay runs a Manager relay to upstream and takes its events,
 // keeping the latency of every forwarded message.
 func startEngineRelay(tb testing.TB, upstream string) *relayUnderTest {
 	m := NewManager(ManagerOptions{})
@@ -52,14 +52,20 @@ func startEngineRelay(tb testing.TB, upstream string) *relayUnderTest {
 	var lats []float64
 	done := make(chan struct{})
 	go func() {
+		// Take, in batches, as the headless pump and the TUI consume.
 		defer close(done)
-		var ev Event
-		for ev = range m.Events() {
-			if ev.Type == EventMessage && ev.LatencyMS > 0 {
-				mu.Lock()
-				lats = append(lats, ev.LatencyMS)
-				mu.Unlock()
+		var batch []Event
+		for {
+			if batch = m.Take(batch, true); batch == nil {
+				return
 			}
+			mu.Lock()
+			for i := range batch {
+				if ev := &batch[i]; ev.Type == EventMessage && ev.LatencyMS > 0 {
+					lats = append(lats, ev.LatencyMS)
+				}
+			}
+			mu.Unlock()
 		}
 	}()
 	return &relayUnderTest{name: "relay", base: l.URL(), stop: func() {
