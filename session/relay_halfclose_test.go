@@ -61,6 +61,12 @@ func (p *rawPeer) send(t *testing.T, text string) {
 func (p *rawPeer) read(t *testing.T) (wsframe.Header, string, error) {
 	t.Helper()
 	_ = p.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	return p.readFrom(t)
+}
+
+// readFrom reads the next frame from p.br, with no deadline of its own.
+func (p *rawPeer) readFrom(t *testing.T) (wsframe.Header, string, error) {
+	t.Helper()
 	h, err := wsframe.ReadHeader(p.br)
 	if err != nil {
 		return h, "", err
