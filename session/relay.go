@@ -148,7 +148,7 @@ func upstreamOptions(o *RelayOptions, r *http.Request) (Options, error) {
 		h = http.Header{}
 	}
 	for k, vs := range r.Header {
-		if hopHeaders[k] || strings.HasPrefix(k, "Sec-Websocket-") {
+		if hopByHop(r.Header, k) || strings.HasPrefix(k, "Sec-Websocket-") {
 			continue
 		}
 		if _, set := uo.Header[k]; set {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -84,5 +85,38 @@ func TestRelayRefusalVerbatim(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRelayConnectionListedHeaders: a header the app names in its
+// Connection header is hop-by-hop (RFC 9110 §7.6.1): it is not forwarded,
+// like Keep-Alive and Proxy-Authorization; the others are.
+func TestRelayConnectionListedHeaders(t *testing.T) {
+	s := startLab(t, lab.Options{})
+	_, relayURL := startRelay(t, RelayOptions{Upstream: Options{URL: s.URL("/")}})
+	resp, _, br := upgradeByHand(t, relayURL+"/headers",
+		"Connection: Upgrade, X-Hop", "X-Hop: for the relay only", "Keep-Alive: timeout=5",
+		"Proxy-Authorization: Basic eDp5", "X-App: kept", "Cookie: a=b", "Sec-WebSocket-Extensions: permessage-deflate")
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	nc := &rawPeer{br: br}
+	_, text, err := nc.readFrom(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen map[string][]string
+	if err := json.Unmarshal([]byte(text), &seen); err != nil {
+		t.Fatalf("%q: %v", text, err)
+	}
+	for _, k := range []string{"X-Hop", "Keep-Alive", "Proxy-Authorization", "Sec-Websocket-Extensions"} {
+		if _, ok := seen[k]; ok {
+			t.Errorf("%s reached the server: %v", k, seen)
+		}
+	}
+	for _, k := range []string{"X-App", "Cookie"} {
+		if _, ok := seen[k]; !ok {
+			t.Errorf("%s did not reach the server: %v", k, seen)
+		}
 	}
 }
