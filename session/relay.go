@@ -131,9 +131,12 @@ func upstreamOptions(o *RelayOptions, r *http.Request) (Options, error) {
 		return uo, err
 	}
 	if !o.Exact {
+		// The escaped forms are joined as well, before u.Path changes (an
+		// escaped slash must reach the server escaped).
+		raw := strings.TrimSuffix(u.EscapedPath(), "/") + r.URL.EscapedPath()
 		u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
 		if u.RawPath != "" || r.URL.RawPath != "" {
-			u.RawPath = strings.TrimSuffix(u.EscapedPath(), "/") + r.URL.EscapedPath()
+			u.RawPath = raw
 		}
 		if r.URL.RawQuery != "" {
 			if u.RawQuery != "" {

@@ -36,7 +36,7 @@ func rawUpstream(t *testing.T) (url string, conns <-chan *rawPeer) {
 			return
 		}
 		fmt.Fprintf(nc, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", acceptKey(req.Header.Get("Sec-WebSocket-Key")))
-		ch <- &rawPeer{nc: nc.(*net.TCPConn), br: br}
+		ch <- &rawPeer{nc: nc.(*net.TCPConn), br: br, req: req}
 	}()
 	return "ws://" + ln.Addr().String(), ch
 }
@@ -45,7 +45,8 @@ func rawUpstream(t *testing.T) (url string, conns <-chan *rawPeer) {
 type rawPeer struct {
 	nc     *net.TCPConn
 	br     *bufio.Reader
-	masked bool // a client masks its frames
+	masked bool          // a client masks its frames
+	req    *http.Request // rawUpstream: the upgrade request it answered
 }
 
 func (p *rawPeer) send(t *testing.T, text string) {
