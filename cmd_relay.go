@@ -48,7 +48,7 @@ func (c *cli) relayCmd() *cobra.Command {
 and, for each one, dials URL with the app's path and query appended (unless
 --exact), its headers (minus hop-by-hop and Sec-WebSocket-*) and its offered
 subprotocols. The app gets the upstream's answer: its subprotocol, or its
-refusal with the same status and body (502 when the dial failed).
+refusal with the same status, headers and body (502 when the dial failed).
 
 Each accepted upgrade is a pair of sockets, legs "app" (role server) and
 "upstream" (role client); every event carries "pair" and "leg". Frames are

@@ -196,7 +196,8 @@ func TestRelayDeflateOneLeg(t *testing.T) {
 }
 
 // TestRelayRejected: the lab refuses the upgrade with 401 and a body; the
-// app gets the same status and body, and both legs end failed.
+// app gets the same status, body (byte for byte) and challenge, and both
+// legs end failed.
 func TestRelayRejected(t *testing.T) {
 	s := startLab(t)
 	r := startRelay(t, s.URL("/"))
@@ -213,8 +214,8 @@ func TestRelayRejected(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 401 || !strings.Contains(string(body), "token expired") {
-		t.Fatalf("the app got %d %q", resp.StatusCode, body)
+	if resp.StatusCode != 401 || string(body) != "token expired" || resp.Header.Get("WWW-Authenticate") != `Basic realm="lab"` {
+		t.Fatalf("the app got %d %q %v", resp.StatusCode, body, resp.Header)
 	}
 	for _, leg := range []string{"app", "upstream"} {
 		if ev := r.wait(leg+" failed", and(is("leg", leg), is("to", "failed"))); ev["status"] != 401.0 {

@@ -205,6 +205,13 @@ func (c *Conn) enqueue(it outItem) {
 		c.queue = append(c.queue, it)
 		c.cur.wakeWriter()
 	case StateClosing:
+		if c.cur != nil && c.cur.relayHalfOpen() {
+			// Relay: the peer half-closed; it still reads what the
+			// other side sends, and that side's FIN.
+			c.queue = append(c.queue, it)
+			c.cur.wakeWriter()
+			return
+		}
 		c.drop(it, "socket is closing")
 	case StateClosed:
 		if c.userClosed {

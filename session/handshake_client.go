@@ -35,6 +35,9 @@ const (
 	maxRedirects = 5
 	// maxErrorBody is how much of a refusal's body is kept.
 	maxErrorBody = 1 << 10
+	// maxRelayBody is how much of it a relay passes on to the app, as it
+	// came.
+	maxRelayBody = 64 << 10
 	// errorBodyWait bounds the wait for a refusal's body: a server that
 	// announces more than it sends, or keeps the connection open after a
 	// body without a length, must not hold the handshake.
@@ -93,6 +96,7 @@ type HandshakeError struct {
 	Redirects     []redirectHop // hops followed before this answer
 
 	location *url.URL // Location resolved, credentials kept, to follow
+	raw      []byte   // the body as it came, up to maxRelayBody: a relay passes it on
 }
 
 func (e *HandshakeError) Error() string {
@@ -438,16 +442,10 @@ func (s *handshakeState) refusal(resp *http.Response, reqHeader http.Header) err
 		}
 	}
 	s.conn.SetReadDeadline(time.Now().Add(errorBodyWait))
-	buf := make([]byte, maxErrorBody)
-	n := 0
-	for n < len(buf) {
-		m, err := resp.Body.Read(buf[n:])
-		n += m
-		if err != nil {
-			break
-		}
-	}
-	he.Body = strings.ToValidUTF8(string(buf[:n]), "\uFFFD")
+	// What arrived before an error (the deadline, a drop) is kept.
+	buf, _ := io.ReadAll(io.LimitReader(resp.Body, maxRelayBody))
+	he.raw = buf
+	he.Body = strings.ToValidUTF8(string(buf[:min(len(buf), maxErrorBody)]), "\uFFFD")
 	return he
 }
 

@@ -55,6 +55,7 @@ type link struct {
 	violation     *wsframe.Violation
 	eof           bool // the peer ended TCP without a close frame
 	finSent       bool
+	halfDone      bool // relay: TCP ended by a FIN each way, passed on by the relay
 	ended         bool // we closed TCP
 	endWhy        string
 	forced        bool // the close timeout dropped TCP
@@ -407,7 +408,7 @@ func (l *link) waitPeer() {
 	t := l.peer.c
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for t.state == StateOpen && len(t.queue) > relayBacklog {
+	for (t.state == StateOpen || t.cur != nil && t.cur.relayHalfOpen()) && len(t.queue) > relayBacklog {
 		select {
 		case <-l.endedCh:
 			return
@@ -750,20 +751,46 @@ func (l *link) finish(readErr error) {
 	}
 	if l.peer != nil && !ev.Clean {
 		// Relay: a connection that did not end with a close handshake
-		// ends the other leg the same way: a TCP drop is a TCP drop.
-		go l.peer.dropWith(fmt.Sprintf("the %s leg ended without a close handshake: TCP dropped", c.leg))
+		// ends the other leg the same way: a TCP drop is a TCP drop. One
+		// that ended with a FIN each way leaves the other leg to write
+		// what it still has, then its own FIN, when that side had
+		// half-closed too.
+		go l.peer.dropWith(fmt.Sprintf("the %s leg ended without a close handshake: TCP dropped", c.leg), l.halfDone)
 	}
 }
 
-// dropWith drops TCP unless this leg has already ended.
-func (l *link) dropWith(why string) {
+// dropWith drops TCP unless this leg has already ended, or, with
+// unlessHalfClosed, its peer has half-closed (it ends once its FIN is
+// written).
+func (l *link) dropWith(why string, unlessHalfClosed bool) {
 	l.c.mu.Lock()
 	defer l.c.mu.Unlock()
+	if unlessHalfClosed && l.eof {
+		return
+	}
 	l.abort(why)
 }
 
+// relayHalfOpen reports whether a relay leg is closing only because its
+// peer half-closed TCP: it still writes what the other side sends, and
+// passes on that side's FIN; c.mu must be held.
+func (l *link) relayHalfOpen() bool {
+	return l.peer != nil && l.eof && !l.closeQueued && !l.finSent && !l.ended
+}
+
+// halfClosedBoth ends a relay leg whose peer has half-closed and to which
+// we have passed on the other side's half-close: TCP is done both ways;
+// c.mu must be held.
+func (l *link) halfClosedBoth() {
+	if l.eof && l.finSent && !l.ended {
+		l.halfDone = true
+		l.stop("")
+	}
+}
+
 // relayEOF passes a half-close on: the other leg half-closes too, and this
-// leg stays writable until the other side has ended as well.
+// leg stays writable until the other side has half-closed as well (then it
+// ends once it has written what it holds and that FIN), or has ended.
 func (l *link) relayEOF() {
 	c := l.c
 	c.emitWait(Event{Type: EventEOF, Detail: "peer half-closed TCP (FIN) without a close frame; passed on to the other leg"})
@@ -774,10 +801,31 @@ func (l *link) relayEOF() {
 	}
 	c.mu.Unlock()
 	l.peer.c.Craft(Command{Kind: CmdFin})
+	c.mu.Lock()
+	l.halfClosedBoth() // the other side's FIN went first
+	c.mu.Unlock()
 	select {
 	case <-l.peer.endedCh:
 	case <-l.endedCh:
+		return
 	}
+	p := l.peer
+	p.c.mu.Lock()
+	peerHalf := p.halfDone
+	p.c.mu.Unlock()
+	if !peerHalf {
+		return
+	}
+	// The other leg ended with a FIN each way: write what is left here
+	// (its FIN last) before ending.
+	c.mu.Lock()
+	for !l.ended && l.writerOn {
+		done := l.writerDone
+		c.mu.Unlock()
+		<-done
+		c.mu.Lock()
+	}
+	c.mu.Unlock()
 }
 
 // peerEOF handles TCP ending without a close frame: it is reported, and
@@ -837,6 +885,9 @@ func (l *link) closedEvent(readErr error) Event {
 	case l.eof:
 		ev.Initiator = InitiatorRemote
 		ev.Detail = "peer ended TCP (FIN) without a close frame"
+		if l.halfDone {
+			ev.Detail += "; the other side's FIN was passed on"
+		}
 		if out != nil && c.closingBy == InitiatorLocal {
 			ev.Initiator = InitiatorLocal
 			ev.Detail = fmt.Sprintf("sent close %d; peer ended TCP without answering", out.code)

@@ -233,9 +233,9 @@ func (m *Manager) doRelay(target int, conns []*Conn, cmd Command) error {
 		what := describeControl(cmd)
 		m.Emit(Event{Type: EventFault, Fault: strings.Fields(what)[0], Detail: what + " (every pair, and pairs that open later)"})
 	case target == 0 && len(pairs) == 0:
-		return fmt.Errorf("/%s: no relay pair yet", cmd.Kind)
+		return fmt.Errorf("%s: no relay pair yet", cmd.relayName())
 	case len(pairs) == 0:
-		return fmt.Errorf("/%s: socket #%d is not part of a relay", cmd.Kind, target)
+		return fmt.Errorf("%s: socket #%d is not part of a relay", cmd.relayName(), target)
 	}
 	// A held message is in one pair: releasing or discarding across every
 	// pair succeeds when one of them held something.
@@ -254,6 +254,18 @@ func (m *Manager) doRelay(target int, conns []*Conn, cmd Command) error {
 		return nil
 	}
 	return firstErr
+}
+
+// relayName is a relay control as the user typed it: /up or /down, not
+// /inject; /edit, not /release.
+func (cmd Command) relayName() string {
+	switch {
+	case cmd.Kind == CmdInject:
+		return "/" + cmd.Dir
+	case cmd.Kind == CmdRelease && cmd.Edit:
+		return "/edit"
+	}
+	return "/" + cmd.Kind.String()
 }
 
 // setPairDefaults records what "/to all" set for pairs yet to open.

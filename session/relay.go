@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -99,12 +100,27 @@ func (m *Manager) Pairs() []*Pair {
 	return append([]*Pair(nil), m.pairs...)
 }
 
-// hopHeaders are not forwarded to the upstream: they belong to one hop,
-// or to the WebSocket handshake we make ourselves.
+// hopHeaders are not forwarded to the upstream, nor from its refusal to
+// the app: they belong to one hop, or to the WebSocket handshake we make
+// ourselves.
 var hopHeaders = map[string]bool{
 	"Connection": true, "Upgrade": true, "Keep-Alive": true, "Proxy-Connection": true,
 	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Host": true, "Proxy-Authorization": true,
-	"Content-Length": true,
+	"Proxy-Authenticate": true, "Content-Length": true,
+}
+
+// hopByHop reports whether header k of h belongs to one hop: one of
+// hopHeaders, or one that h's Connection header names (RFC 9110 §7.6.1).
+func hopByHop(h http.Header, k string) bool {
+	if hopHeaders[k] {
+		return true
+	}
+	for _, t := range headerTokens(h, "Connection") {
+		if http.CanonicalHeaderKey(t) == k {
+			return true
+		}
+	}
+	return false
 }
 
 // upstreamOptions is the upstream leg's options for the app's request.
@@ -115,9 +131,12 @@ func upstreamOptions(o *RelayOptions, r *http.Request) (Options, error) {
 		return uo, err
 	}
 	if !o.Exact {
+		// The escaped forms are joined as well, before u.Path changes (an
+		// escaped slash must reach the server escaped).
+		raw := strings.TrimSuffix(u.EscapedPath(), "/") + r.URL.EscapedPath()
 		u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
 		if u.RawPath != "" || r.URL.RawPath != "" {
-			u.RawPath = strings.TrimSuffix(u.EscapedPath(), "/") + r.URL.EscapedPath()
+			u.RawPath = raw
 		}
 		if r.URL.RawQuery != "" {
 			if u.RawQuery != "" {
@@ -132,7 +151,7 @@ func upstreamOptions(o *RelayOptions, r *http.Request) (Options, error) {
 		h = http.Header{}
 	}
 	for k, vs := range r.Header {
-		if hopHeaders[k] || strings.HasPrefix(k, "Sec-Websocket-") {
+		if hopByHop(r.Header, k) || strings.HasPrefix(k, "Sec-Websocket-") {
 			continue
 		}
 		if _, set := uo.Header[k]; set {
@@ -206,14 +225,16 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 		// The app sees what it would have seen without the relay: the
 		// server's status and body, or 502 with the cause.
 		status, body := http.StatusBadGateway, "wsinspect relay: "+dialErrorText(err, cfg, ctx, uo)
-		if he != nil && he.Status != http.StatusSwitchingProtocols {
-			status, body = he.Status, he.Body
-		}
 		up.mu.Lock()
 		up.dialFailed(err, up.dialWhy, he, ctx)
 		up.mu.Unlock()
-		_ = refuse(w, status, body, "upstream refused", requestHeader(r))
-		app.emit(Event{Type: EventHandshake, Status: status, Body: body})
+		if he != nil && he.Status != http.StatusSwitchingProtocols {
+			status, body = he.Status, he.Body
+			refuseAsUpstream(w, he)
+		} else {
+			_ = refuse(w, status, body, "upstream refused", requestHeader(r))
+		}
+		app.emit(Event{Type: EventHandshake, Status: status, Headers: w.Header().Clone(), Body: body})
 		app.mu.Lock()
 		app.setState(StateFailed, Event{Status: status, Error: "upstream failed: " + body})
 		app.mu.Unlock()
@@ -263,6 +284,26 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 		<-upDone
 		upEnded()
 	}
+}
+
+// refuseAsUpstream answers the app's upgrade as the upstream answered
+// ours: its status, its end-to-end headers (a 401's challenge, a
+// redirect's Location, Retry-After...) and its body as it came.
+func refuseAsUpstream(w http.ResponseWriter, he *HandshakeError) {
+	h := w.Header()
+	for k, vs := range he.Header {
+		if !hopByHop(he.Header, k) {
+			h[k] = append([]string(nil), vs...)
+		}
+	}
+	if _, ok := h["Content-Type"]; !ok {
+		h["Content-Type"] = nil // no type of our own guessing
+	}
+	if len(he.raw) > 0 {
+		h.Set("Content-Length", strconv.Itoa(len(he.raw)))
+	}
+	w.WriteHeader(he.Status)
+	_, _ = w.Write(he.raw)
 }
 
 // dialErrorText is a failed upstream dial in words.

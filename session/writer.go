@@ -57,7 +57,7 @@ func (l *link) next() (outItem, bool) {
 // interleaving those is what a user crafting frames may mean to do.
 func (l *link) nextQueued() int {
 	c := l.c
-	if c.state != StateOpen {
+	if c.state != StateOpen && !l.relayHalfOpen() {
 		return -1
 	}
 	for i := range c.queue {
@@ -173,7 +173,13 @@ func (l *link) writeItem(it *outItem) error {
 		l.c.mu.Lock()
 		l.finSent = true
 		l.c.mu.Unlock()
-		return l.closeWrite()
+		err := l.closeWrite()
+		if err == nil && l.peer != nil {
+			l.c.mu.Lock()
+			l.halfClosedBoth()
+			l.c.mu.Unlock()
+		}
+		return err
 	}
 	return l.flush(l.encodeItem(it, l.wbuf[:0], time.Now()))
 }
