@@ -179,6 +179,7 @@ const minPingInterval = 100 * time.Millisecond
 var flagRules = map[string]func(fs *pflag.FlagSet, name string) error{
 	"connect-timeout": positiveDuration,
 	"close-timeout":   positiveDuration,
+	"expect-timeout":  positiveDuration,
 	"ping-interval": func(fs *pflag.FlagSet, name string) error {
 		d, _ := fs.GetDuration(name)
 		if d != 0 && d < minPingInterval {
