@@ -86,8 +86,8 @@ func TestOpenAndExportRefuseSpecialFiles(t *testing.T) {
 	}
 }
 
-// TestFilesReadWithABound: a script, a protobuf descriptor or a CA file
-// named on the command line that is /dev/zero ends the run with a usage
+// TestFilesReadWithABound: a script, a protobuf descriptor, a CA file or
+// a certificate named on the command line that is /dev/zero ends the run with a usage
 // error once it passes its bound, instead of reading for ever (test grew
 // to over a gigabyte in three seconds). A FIFO is still read, so a shell's
 // <(…) works.
@@ -100,6 +100,7 @@ func TestFilesReadWithABound(t *testing.T) {
 		{[]string{"test", "/dev/zero"}, "/dev/zero is larger than"},
 		{[]string{"--json", "--proto-descriptor", "/dev/zero", "--proto-type", "x.Y", "ws://127.0.0.1:1/"}, "/dev/zero is larger than"},
 		{[]string{"--json", "--ca", "/dev/zero", "wss://127.0.0.1:1/"}, "/dev/zero is larger than"},
+		{[]string{"listen", "127.0.0.1:0", "--json", "--cert", "/dev/zero", "--key", "/dev/zero"}, "/dev/zero is larger than"},
 	}
 	for _, tc := range cases {
 		done := make(chan struct{})

@@ -103,7 +103,7 @@ func tlsConfig(o Options, serverName string) (*tls.Config, error) {
 		if o.CertFile == "" || o.KeyFile == "" {
 			return nil, errors.New("a client certificate needs both --cert and --key")
 		}
-		cert, err := loadKeyPair(o.CertFile, o.KeyFile)
+		cert, err := readfile.KeyPair(o.CertFile, o.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("failed to load client certificate: %w", err)
 		}
@@ -153,17 +153,4 @@ func unwrapAll(err error) error {
 		}
 		err = next
 	}
-}
-
-// loadKeyPair is tls.LoadX509KeyPair with each file read with a bound.
-func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	certPEM, err := readfile.Read(certFile, readfile.Limit)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	keyPEM, err := readfile.Read(keyFile, readfile.Limit)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.X509KeyPair(certPEM, keyPEM)
 }

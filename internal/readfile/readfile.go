@@ -6,6 +6,7 @@
 package readfile
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"os"
@@ -31,4 +32,17 @@ func Read(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d MiB: not a file wsinspect reads", path, limit>>20)
 	}
 	return b, nil
+}
+
+// KeyPair is tls.LoadX509KeyPair with each file read with a bound.
+func KeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := Read(certFile, Limit)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := Read(keyFile, Limit)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
