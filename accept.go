@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/wsinspect/wsinspect/internal/readfile"
 	"github.com/wsinspect/wsinspect/lab"
 	"github.com/wsinspect/wsinspect/session"
 )
@@ -74,7 +75,7 @@ func (af acceptFlags) options(addr string) (session.ListenOptions, error) {
 	case af.cert != "" && af.tls:
 		return o, errors.New("use either --tls (self-signed) or --cert/--key, not both")
 	case af.cert != "":
-		pair, err := tls.LoadX509KeyPair(af.cert, af.key)
+		pair, err := readfile.KeyPair(af.cert, af.key)
 		if err != nil {
 			return o, fmt.Errorf("failed to load --cert/--key: %w", err)
 		}

@@ -50,7 +50,8 @@ that did not open), 2 usage error.`,
 		Example: `  wsinspect replay                                        # the newest session, against its own URL
   wsinspect replay 20261122-1405 --to ws://staging:8080  # another server, same paths
   wsinspect replay session.har --ignore json:.ts --ignore json:.id`,
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeSessions,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.runReplay(args, rf)
 		},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,12 +47,12 @@ func complete(t *testing.T, args ...string) []string {
 	return got
 }
 
-// TestCompletion: session ids for open and export, the values of --format
-// and --theme.
+// TestCompletion: session ids for open, export and replay, the values of
+// --format, --theme and --codec.
 func TestCompletion(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	id := recordOne(t)
-	for _, cmd := range []string{"open", "export"} {
+	for _, cmd := range []string{"open", "export", "replay"} {
 		got := complete(t, cmd, "")
 		if len(got) != 1 || !strings.HasPrefix(got[0], id+"\t") || !strings.Contains(got[0], "ws://127.0.0.1:8765/echo") {
 			t.Errorf("%s completes %q, want %s with its URL", cmd, got, id)
@@ -66,6 +67,12 @@ func TestCompletion(t *testing.T) {
 	for _, args := range [][]string{{"--theme", ""}, {"demo", "--theme", ""}, {"open", "--theme", ""}} {
 		if got := strings.Join(complete(t, args...), " "); got != "auto dark light" {
 			t.Errorf("%q completes %q", args, got)
+		}
+	}
+	for _, args := range [][]string{{"--codec", ""}, {"replay", "--codec", ""}} {
+		got := complete(t, args...)
+		if !slices.Contains(got, "socket.io") || !slices.Contains(got, "none") {
+			t.Errorf("%q completes %q, want the codec names and none", args, got)
 		}
 	}
 }

@@ -85,3 +85,57 @@ func TestOpenAndExportRefuseSpecialFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestFilesReadWithABound: a script, a protobuf descriptor, a CA file or
+// a certificate named on the command line that is /dev/zero ends the run with a usage
+// error once it passes its bound, instead of reading for ever (test grew
+// to over a gigabyte in three seconds). A FIFO is still read, so a shell's
+// <(…) works.
+func TestFilesReadWithABound(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"test", "/dev/zero"}, "/dev/zero is larger than"},
+		{[]string{"--json", "--proto-descriptor", "/dev/zero", "--proto-type", "x.Y", "ws://127.0.0.1:1/"}, "/dev/zero is larger than"},
+		{[]string{"--json", "--ca", "/dev/zero", "wss://127.0.0.1:1/"}, "/dev/zero is larger than"},
+		{[]string{"listen", "127.0.0.1:0", "--json", "--cert", "/dev/zero", "--key", "/dev/zero"}, "/dev/zero is larger than"},
+	}
+	for _, tc := range cases {
+		done := make(chan struct{})
+		var code int
+		var out, errb bytes.Buffer // a socket's failure is an event on stdout
+		go func() {
+			defer close(done)
+			code = run(tc.args, strings.NewReader(""), &out, &errb)
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%v did not exit", tc.args)
+		}
+		if code == 0 || !strings.Contains(out.String()+errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, output %q%q; want an error with %q", tc.args, code, out.String(), errb.String(), tc.want)
+		}
+	}
+
+	// A script from a FIFO (what <(…) gives) is read to its end.
+	s := startLab(t)
+	fifo := filepath.Join(t.TempDir(), "check.ws")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		f.WriteString("/connect " + s.URL("/echo") + "\nhi\n/expect message in hi\n")
+	}()
+	var out, errb bytes.Buffer
+	if code := run([]string{"test", fifo}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("test of a FIFO: exit %d: %s%s", code, out.String(), errb.String())
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsinspect/wsinspect/codec"
+	"github.com/wsinspect/wsinspect/internal/readfile"
 	"github.com/wsinspect/wsinspect/internal/shellwords"
 	"github.com/wsinspect/wsinspect/session"
 )
@@ -146,7 +147,7 @@ func (f *connFlags) check() (http.Header, error) {
 func (f *connFlags) codecOptions() (session.Options, error) {
 	o := session.Options{Codec: f.codec, NoAutoPong: f.noAutoPong, ProtoType: f.protoType, SioConnect: f.sioConnect}
 	if f.protoDesc != "" {
-		b, err := os.ReadFile(f.protoDesc)
+		b, err := readfile.Read(f.protoDesc, readfile.Limit)
 		if err != nil {
 			return o, fmt.Errorf("--proto-descriptor: %w", err)
 		}
@@ -179,6 +180,7 @@ const minPingInterval = 100 * time.Millisecond
 var flagRules = map[string]func(fs *pflag.FlagSet, name string) error{
 	"connect-timeout": positiveDuration,
 	"close-timeout":   positiveDuration,
+	"expect-timeout":  positiveDuration,
 	"ping-interval": func(fs *pflag.FlagSet, name string) error {
 		d, _ := fs.GetDuration(name)
 		if d != 0 && d < minPingInterval {

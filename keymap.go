@@ -148,8 +148,11 @@ func checkKey(k string) error {
 	parts := strings.Split(k, "+")
 	base := parts[len(parts)-1]
 	mods := parts[:len(parts)-1]
-	if base == "" && len(parts) >= 2 { // "ctrl++"
-		base, mods = "+", parts[:len(parts)-2]
+	if base == "" {
+		if !strings.HasSuffix(k, "++") {
+			return fmt.Errorf("key %q: a modifier needs a key after it, as in %q", k, k+"x")
+		}
+		base, mods = "+", parts[:len(parts)-2] // "ctrl++"
 	}
 	seen := map[string]bool{}
 	for _, m := range mods {

@@ -78,6 +78,7 @@ func TestLoadKeyMapErrors(t *testing.T) {
 		{"bad toml", "[keys\nclose = 1", "failed to read key bindings"},
 		{"unbound force_quit", "[keys]\nforce_quit = []", "force_quit cannot be turned off: ctrl+c always quits"},
 		{"ctrl+c taken", "[keys]\nforce_quit = [\"ctrl+q\"]\ncopy = [\"ctrl+c\"]", `key "ctrl+c" is bound to both`},
+		{"modifier without key", "[keys]\nclose = [\"ctrl+\"]", `key "ctrl+"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeConfig(t, tc.body)

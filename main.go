@@ -114,7 +114,6 @@ fails ends the run with status 1.`,
 	}
 	f := root.Flags()
 	c.conn.register(f, defaultConnFlags)
-	_ = root.RegisterFlagCompletionFunc("codec", completeCodec)
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
 	f.BoolVar(&c.stay, "stay", false, "headless: at the end of stdin keep running until every socket has ended")
 	f.StringArrayVarP(&c.execute, "execute", "x", nil, "a command line to run (repeatable): headless, once before stdin; in the TUI, on each socket every time it opens")
@@ -122,6 +121,13 @@ fails ends the run with status 1.`,
 	c.tuiFlags(root)
 	c.historyFlags(root)
 	root.AddCommand(c.serveCmd(), c.demoCmd(), c.historyCmd(), c.openCmd(), c.exportCmd(), c.listenCmd(), c.relayCmd(), c.testCmd(), c.replayCmd())
+	for _, cmd := range append(root.Commands(), root) {
+		// Every command that decodes (the root, test, replay, ...)
+		// completes --codec's values.
+		if cmd.Flags().Lookup("codec") != nil {
+			_ = cmd.RegisterFlagCompletionFunc("codec", completeCodec)
+		}
+	}
 	for _, sub := range root.Commands() {
 		// A wrong number of arguments is a usage error (exit 2), named by
 		// type rather than recognised by cobra's wording.

@@ -323,6 +323,8 @@ func TestFlagValuesChecked(t *testing.T) {
 		{[]string{"--theme", "blue"}, `--theme must be auto, dark or light, not "blue"`},
 		{[]string{"demo", "--theme", "blue"}, `--theme must be auto, dark or light`},
 		{[]string{"open", "--max-entries", "0"}, "--max-entries is 0"},
+		{[]string{"--expect-timeout", "0s"}, "--expect-timeout is 0s: it must be more than 0"},
+		{[]string{"--expect-timeout", "-1s"}, "--expect-timeout is -1s"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

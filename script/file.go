@@ -2,10 +2,10 @@ package script
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/wsinspect/wsinspect/internal/readfile"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -29,7 +29,7 @@ type File struct {
 
 // ReadFile reads and checks a script file.
 func ReadFile(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := readfile.Read(path, readfile.Limit)
 	if err != nil {
 		return nil, err
 	}

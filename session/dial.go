@@ -9,9 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"syscall"
+
+	"github.com/wsinspect/wsinspect/internal/readfile"
 )
 
 // dialConfig is everything a dial needs that does not change between
@@ -85,7 +86,7 @@ func cloneURL(u *url.URL) *url.URL {
 func tlsConfig(o Options, serverName string) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: serverName, NextProtos: []string{"http/1.1"}, InsecureSkipVerify: o.Insecure}
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		pem, err := readfile.Read(o.CAFile, readfile.Limit)
 		if err != nil {
 			return nil, fmt.Errorf("failed to read CA file: %w", err)
 		}
@@ -102,7 +103,7 @@ func tlsConfig(o Options, serverName string) (*tls.Config, error) {
 		if o.CertFile == "" || o.KeyFile == "" {
 			return nil, errors.New("a client certificate needs both --cert and --key")
 		}
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		cert, err := readfile.KeyPair(o.CertFile, o.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("failed to load client certificate: %w", err)
 		}
