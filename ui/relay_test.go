@@ -177,3 +177,56 @@ func TestRelayConnectionsScroll(t *testing.T) {
 		t.Fatalf("click selected #%d", id)
 	}
 }
+
+// TestRelayHeldGoneWhenPairEnds: once both legs of a pair have ended its
+// held messages are no longer listed (the engine reports each dropped,
+// "pair ended while held"; a recording from before that, or legs
+// forgotten before the drops arrive, must not leave them listed for good).
+func TestRelayHeldGoneWhenPairEnds(t *testing.T) {
+	heldDown := leg(1, session.LegUpstream,
+		evMsg(2, 210, session.DirIn, "news"),
+		session.Event{Time: at(210), Conn: 2, Type: session.EventHeld, Dir: session.DirDown, ID: 4, Opcode: "text", Len: 4, Data: []byte("news")})
+	closed := func(conn, ms int) session.Event {
+		ev := evState(conn, ms, session.StateOpen, session.StateClosed)
+		ev.Code, ev.Clean = 1000, true
+		return ev
+	}
+	dropped := func(conn int, name, dir string, id uint64) []session.Event {
+		return leg(1, name, session.Event{Time: at(400), Conn: conn, Type: session.EventDropped, Dir: dir, ID: id, Opcode: "text", Reason: "pair ended while held"})
+	}
+	for _, forget := range []bool{false, true} {
+		m := newTestModel(t, &fakeController{}, 120, 36)
+		m = feed(t, m, relayEvents()...)
+		m = feed(t, m, heldDown...)
+		if n := len(m.c.socks.allHeld()); n != 2 {
+			t.Fatalf("%d held, want 2", n)
+		}
+		m = feed(t, m, leg(1, session.LegUpstream, closed(2, 300))...)
+		if n := len(m.c.socks.allHeld()); n != 2 {
+			t.Fatalf("one leg ended: %d held, want 2 (the other leg may still let them through)", n)
+		}
+		m = feed(t, m, leg(1, session.LegApp, closed(1, 301))...)
+		if n := len(m.c.socks.allHeld()); n != 0 {
+			t.Fatalf("both legs ended: %d still listed as held", n)
+		}
+		if forget {
+			m = press(t, m, "i")
+			m = typeText(t, m, "/forget closed")
+			m, cmd := updateCmd(t, m, keyMsg("enter"))
+			m = runCmds(t, m, cmd)
+			if len(m.c.socks.order) != 0 {
+				t.Fatalf("still listed: %v", m.c.socks.order)
+			}
+		}
+		m = feed(t, m, dropped(1, session.LegApp, session.DirUp, 3)...)
+		m = feed(t, m, dropped(2, session.LegUpstream, session.DirDown, 4)...)
+		if n := m.c.socks.heldCount; n != 0 || len(m.c.socks.allHeld()) != 0 {
+			t.Fatalf("forget %v: %d still held (%d listed)", forget, n, len(m.c.socks.allHeld()))
+		}
+		v := plainView(m)
+		mustContain(t, v, "nothing held")
+		if strings.Contains(v, "held 1") || strings.Contains(v, "held 2") || strings.Contains(v, "p1 ↑ id 3") {
+			t.Fatalf("forget %v: ended pair still shows held messages:\n%s", forget, v)
+		}
+	}
+}
