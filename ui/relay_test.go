@@ -230,3 +230,57 @@ func TestRelayHeldGoneWhenPairEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestRelayToAllAfterForget: "/to all" with a relay setting reaches every
+// pair, including pairs that open later, after sockets have been
+// forgotten too: the setting goes to the engine as "all" (target 0), not
+// as the ids still listed (which would leave out the pairs yet to open).
+// Other relay controls act once per listed pair, not once per leg.
+func TestRelayToAllAfterForget(t *testing.T) {
+	ctl := &fakeController{}
+	m := newTestModel(t, ctl, 120, 36)
+	m = feed(t, m, relayEvents()...) // pair 1: #1 app, #2 upstream
+	m = feed(t, m, leg(1, session.LegUpstream, evState(2, 300, session.StateOpen, session.StateClosed))...)
+	m = feed(t, m, leg(1, session.LegApp, evState(1, 301, session.StateOpen, session.StateClosed))...)
+	m = feed(t, m, leg(2, session.LegApp, evConnecting(3, 400, "/chat"))...) // pair 2: #3 app, #4 upstream
+	m = feed(t, m, leg(2, session.LegUpstream, openSocket(4, 401, "ws://127.0.0.1:9000/chat")...)...)
+	m = feed(t, m, leg(2, session.LegApp, evOpen(3, 402)...)...)
+	m = feed(t, m, openSocket(5, 500, "ws://h/plain")...) // a socket of no pair
+	m = press(t, m, "i")
+	m = typeText(t, m, "/forget closed")
+	m, cmd := updateCmd(t, m, keyMsg("enter"))
+	m = runCmds(t, m, cmd)
+	if got := m.c.socks.order; len(got) != 3 {
+		t.Fatalf("listed %v, want #3 #4 #5", got)
+	}
+	before := len(ctl.Calls()) // the forgotten sockets told to stop
+	send := func(line string) []string {
+		t.Helper()
+		m = typeText(t, m, line)
+		m = press(t, m, "enter")
+		if m.composer.err != "" {
+			t.Fatalf("%s: %s", line, m.composer.err)
+		}
+		calls := ctl.Calls()[before:]
+		before += len(calls)
+		return calls
+	}
+	send("/to all")
+	for _, tc := range []struct{ line, want string }{
+		{"/hold up", "0 hold  0"},
+		{"/delay down 200ms", "0 delay  0"},
+		{"/throttle up 10k", "0 throttle  0"},
+		{"/drop down 2", "0 drop  0"},
+		{"/release all", "0 release  0"},
+		{"/discard all", "0 discard  0"},
+		{"/up hi", "3 inject hi 0"},
+	} {
+		if got := strings.Join(send(tc.line), "|"); got != tc.want {
+			t.Errorf("%s after /forget with /to all: calls %q, want %q", tc.line, got, tc.want)
+		}
+	}
+	// A message still goes to each socket listed, one by one.
+	if got := strings.Join(send("hello"), "|"); got != "3 send hello 0|4 send hello 0|5 send hello 0" {
+		t.Errorf("hello: calls %q", got)
+	}
+}
