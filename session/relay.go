@@ -555,8 +555,14 @@ func describeControl(cmd Command) string {
 		}
 		return "hold " + cmd.Dir
 	case CmdDelay:
+		if cmd.Wait == 0 {
+			return "delay " + cmd.Dir + " off" // 0 turns it off
+		}
 		return fmt.Sprintf("delay %s %s", cmd.Dir, cmd.Wait)
 	case CmdThrottle:
+		if cmd.Rate == 0 {
+			return "throttle " + cmd.Dir + " off" // 0 (or under 1 B/s) turns it off
+		}
 		return fmt.Sprintf("throttle %s %d B/s", cmd.Dir, cmd.Rate)
 	case CmdDrop:
 		return fmt.Sprintf("drop %s next %d", cmd.Dir, cmd.N)
