@@ -282,6 +282,9 @@ func (l *Listener) serveRelay(w http.ResponseWriter, r *http.Request, app *Conn)
 	return func() {
 		appLink.serve()
 		<-upDone
+		// Both readers are done, so nothing more is held; the drops are
+		// reported before the legs' Done channels close.
+		p.ended()
 		upEnded()
 	}
 }
@@ -454,10 +457,28 @@ func (p *Pair) Discard(id uint64) error {
 		return err
 	}
 	for _, h := range out {
-		from := p.reader(h.dir)
-		from.emit(Event{Type: EventDropped, Dir: h.dir, ID: h.id, Opcode: h.opcode, Len: len(h.data), Reason: "discarded while held"})
+		p.dropHeld(h, "discarded while held")
 	}
 	return nil
+}
+
+// dropHeld reports a held message's outcome as dropped, on the leg that
+// read it.
+func (p *Pair) dropHeld(h heldMsg, reason string) {
+	p.reader(h.dir).emit(Event{Type: EventDropped, Dir: h.dir, ID: h.id, Opcode: h.opcode, Len: len(h.data), Reason: reason})
+}
+
+// ended drops what is still held once both legs have ended: nothing is
+// left to let it through, and every held id ends in exactly one outcome,
+// as a queued message does when its socket ends.
+func (p *Pair) ended() {
+	p.mu.Lock()
+	out := p.held
+	p.held = nil
+	p.mu.Unlock()
+	for _, h := range out {
+		p.dropHeld(h, "pair ended while held")
+	}
 }
 
 // noHeld is the error of a release or discard that found nothing.
@@ -534,8 +555,14 @@ func describeControl(cmd Command) string {
 		}
 		return "hold " + cmd.Dir
 	case CmdDelay:
+		if cmd.Wait == 0 {
+			return "delay " + cmd.Dir + " off" // 0 turns it off
+		}
 		return fmt.Sprintf("delay %s %s", cmd.Dir, cmd.Wait)
 	case CmdThrottle:
+		if cmd.Rate == 0 {
+			return "throttle " + cmd.Dir + " off" // 0 (or under 1 B/s) turns it off
+		}
 		return fmt.Sprintf("throttle %s %d B/s", cmd.Dir, cmd.Rate)
 	case CmdDrop:
 		return fmt.Sprintf("drop %s next %d", cmd.Dir, cmd.N)

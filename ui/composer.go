@@ -256,11 +256,15 @@ func (p *composerPane) submit() tea.Cmd {
 
 // do carries cmd to target. Once sockets have been forgotten, "all" means
 // the sockets still listed: each gets the command in turn, and a forgotten
-// one adds no dropped line.
+// one adds no dropped line. Relay controls are about pairs, not sockets:
+// see doRelayAll.
 func (p *composerPane) do(target int, cmd session.Command) error {
 	socks := p.c.socks
 	if target != 0 || len(socks.forgotten) == 0 {
 		return p.c.ctl.Do(target, cmd)
+	}
+	if cmd.Kind.RelayControl() {
+		return p.doRelayAll(cmd)
 	}
 	if len(socks.order) == 0 {
 		return errors.New("no sockets: every one was forgotten")
@@ -268,6 +272,34 @@ func (p *composerPane) do(target int, cmd session.Command) error {
 	var errs []error
 	for _, id := range socks.order {
 		errs = append(errs, p.c.ctl.Do(id, cmd))
+	}
+	return errors.Join(errs...)
+}
+
+// doRelayAll is a relay control for every pair once sockets have been
+// forgotten. A setting (hold, delay, throttle, drop), /release and
+// /discard go to the engine as "all": a setting must reach the pairs that
+// open later too, which only "all" does, and a forgotten pair has ended,
+// so it holds nothing and nothing is dropped on it. An injected message
+// (/up, /down) goes once to each pair still listed, through one of its
+// legs: sent to every pair it would add a dropped line per forgotten one.
+func (p *composerPane) doRelayAll(cmd session.Command) error {
+	if cmd.Kind != session.CmdInject {
+		return p.c.ctl.Do(0, cmd)
+	}
+	socks := p.c.socks
+	seen := map[int]bool{}
+	var errs []error
+	for _, id := range socks.order {
+		sk := socks.get(id)
+		if sk == nil || sk.pair == 0 || seen[sk.pair] {
+			continue
+		}
+		seen[sk.pair] = true
+		errs = append(errs, p.c.ctl.Do(id, cmd))
+	}
+	if len(seen) == 0 {
+		return errors.New("/" + cmd.Dir + ": no relay pair listed (the others were forgotten)")
 	}
 	return errors.Join(errs...)
 }

@@ -12,7 +12,8 @@ import (
 
 // Forgetting takes sockets that have ended off the list, so a long session
 // with many dead sockets stays readable and "/to all" reaches only the
-// sockets still listed, instead of adding a dropped line per dead one. A
+// sockets still listed, instead of adding a dropped line per dead one (a
+// relay setting still reaches every pair, and pairs that open later). A
 // forgotten socket is also told to stop any reconnect it had pending, and
 // its later events are not shown; history still records them.
 

@@ -16,6 +16,9 @@ type relayPair struct {
 	up, down int64   // messages forwarded each way
 	lastLat  float64 // latency of the last forwarded message, ms
 	held     []heldMsg
+	// appEnded and upEnded: the leg has reached closed or failed. Once
+	// both have, nothing the pair held can go through any more.
+	appEnded, upEnded bool
 }
 
 // heldMsg is a message an intercept holds, until it is released or dropped.
@@ -96,6 +99,23 @@ func (s *sockets) applyRelay(sk *socket, ev *session.Event) {
 		p.held = append(p.held, heldMsg{id: ev.ID, pair: p.id, up: ev.Dir == session.DirUp, opcode: ev.Opcode,
 			data: ev.Data, length: ev.Len, at: ev.Time})
 		s.heldCount++
+	case session.EventState:
+		if !ev.To.Final() {
+			break
+		}
+		if sk.leg == session.LegApp {
+			p.appEnded = true
+		} else {
+			p.upEnded = true
+		}
+		if p.appEnded && (p.upEnded || p.upstream == 0) {
+			// The engine reports each held message dropped once the
+			// pair has ended; those events may never be shown (the legs
+			// forgotten first, a recording made before they existed),
+			// so the list does not wait for them.
+			s.heldCount -= len(p.held)
+			p.held = nil
+		}
 	case session.EventReleased, session.EventDropped:
 		for i, h := range p.held {
 			if h.id == ev.ID {

@@ -177,3 +177,110 @@ func TestRelayConnectionsScroll(t *testing.T) {
 		t.Fatalf("click selected #%d", id)
 	}
 }
+
+// TestRelayHeldGoneWhenPairEnds: once both legs of a pair have ended its
+// held messages are no longer listed (the engine reports each dropped,
+// "pair ended while held"; a recording from before that, or legs
+// forgotten before the drops arrive, must not leave them listed for good).
+func TestRelayHeldGoneWhenPairEnds(t *testing.T) {
+	heldDown := leg(1, session.LegUpstream,
+		evMsg(2, 210, session.DirIn, "news"),
+		session.Event{Time: at(210), Conn: 2, Type: session.EventHeld, Dir: session.DirDown, ID: 4, Opcode: "text", Len: 4, Data: []byte("news")})
+	closed := func(conn, ms int) session.Event {
+		ev := evState(conn, ms, session.StateOpen, session.StateClosed)
+		ev.Code, ev.Clean = 1000, true
+		return ev
+	}
+	dropped := func(conn int, name, dir string, id uint64) []session.Event {
+		return leg(1, name, session.Event{Time: at(400), Conn: conn, Type: session.EventDropped, Dir: dir, ID: id, Opcode: "text", Reason: "pair ended while held"})
+	}
+	for _, forget := range []bool{false, true} {
+		m := newTestModel(t, &fakeController{}, 120, 36)
+		m = feed(t, m, relayEvents()...)
+		m = feed(t, m, heldDown...)
+		if n := len(m.c.socks.allHeld()); n != 2 {
+			t.Fatalf("%d held, want 2", n)
+		}
+		m = feed(t, m, leg(1, session.LegUpstream, closed(2, 300))...)
+		if n := len(m.c.socks.allHeld()); n != 2 {
+			t.Fatalf("one leg ended: %d held, want 2 (the other leg may still let them through)", n)
+		}
+		m = feed(t, m, leg(1, session.LegApp, closed(1, 301))...)
+		if n := len(m.c.socks.allHeld()); n != 0 {
+			t.Fatalf("both legs ended: %d still listed as held", n)
+		}
+		if forget {
+			m = press(t, m, "i")
+			m = typeText(t, m, "/forget closed")
+			m, cmd := updateCmd(t, m, keyMsg("enter"))
+			m = runCmds(t, m, cmd)
+			if len(m.c.socks.order) != 0 {
+				t.Fatalf("still listed: %v", m.c.socks.order)
+			}
+		}
+		m = feed(t, m, dropped(1, session.LegApp, session.DirUp, 3)...)
+		m = feed(t, m, dropped(2, session.LegUpstream, session.DirDown, 4)...)
+		if n := m.c.socks.heldCount; n != 0 || len(m.c.socks.allHeld()) != 0 {
+			t.Fatalf("forget %v: %d still held (%d listed)", forget, n, len(m.c.socks.allHeld()))
+		}
+		v := plainView(m)
+		mustContain(t, v, "nothing held")
+		if strings.Contains(v, "held 1") || strings.Contains(v, "held 2") || strings.Contains(v, "p1 ↑ id 3") {
+			t.Fatalf("forget %v: ended pair still shows held messages:\n%s", forget, v)
+		}
+	}
+}
+
+// TestRelayToAllAfterForget: "/to all" with a relay setting reaches every
+// pair, including pairs that open later, after sockets have been
+// forgotten too: the setting goes to the engine as "all" (target 0), not
+// as the ids still listed (which would leave out the pairs yet to open).
+// Other relay controls act once per listed pair, not once per leg.
+func TestRelayToAllAfterForget(t *testing.T) {
+	ctl := &fakeController{}
+	m := newTestModel(t, ctl, 120, 36)
+	m = feed(t, m, relayEvents()...) // pair 1: #1 app, #2 upstream
+	m = feed(t, m, leg(1, session.LegUpstream, evState(2, 300, session.StateOpen, session.StateClosed))...)
+	m = feed(t, m, leg(1, session.LegApp, evState(1, 301, session.StateOpen, session.StateClosed))...)
+	m = feed(t, m, leg(2, session.LegApp, evConnecting(3, 400, "/chat"))...) // pair 2: #3 app, #4 upstream
+	m = feed(t, m, leg(2, session.LegUpstream, openSocket(4, 401, "ws://127.0.0.1:9000/chat")...)...)
+	m = feed(t, m, leg(2, session.LegApp, evOpen(3, 402)...)...)
+	m = feed(t, m, openSocket(5, 500, "ws://h/plain")...) // a socket of no pair
+	m = press(t, m, "i")
+	m = typeText(t, m, "/forget closed")
+	m, cmd := updateCmd(t, m, keyMsg("enter"))
+	m = runCmds(t, m, cmd)
+	if got := m.c.socks.order; len(got) != 3 {
+		t.Fatalf("listed %v, want #3 #4 #5", got)
+	}
+	before := len(ctl.Calls()) // the forgotten sockets told to stop
+	send := func(line string) []string {
+		t.Helper()
+		m = typeText(t, m, line)
+		m = press(t, m, "enter")
+		if m.composer.err != "" {
+			t.Fatalf("%s: %s", line, m.composer.err)
+		}
+		calls := ctl.Calls()[before:]
+		before += len(calls)
+		return calls
+	}
+	send("/to all")
+	for _, tc := range []struct{ line, want string }{
+		{"/hold up", "0 hold  0"},
+		{"/delay down 200ms", "0 delay  0"},
+		{"/throttle up 10k", "0 throttle  0"},
+		{"/drop down 2", "0 drop  0"},
+		{"/release all", "0 release  0"},
+		{"/discard all", "0 discard  0"},
+		{"/up hi", "3 inject hi 0"},
+	} {
+		if got := strings.Join(send(tc.line), "|"); got != tc.want {
+			t.Errorf("%s after /forget with /to all: calls %q, want %q", tc.line, got, tc.want)
+		}
+	}
+	// A message still goes to each socket listed, one by one.
+	if got := strings.Join(send("hello"), "|"); got != "3 send hello 0|4 send hello 0|5 send hello 0" {
+		t.Errorf("hello: calls %q", got)
+	}
+}
