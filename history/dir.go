@@ -165,6 +165,18 @@ func createPrivate(name string, flag int) (*os.File, error) {
 // false a symbolic link is refused too (files inside the history
 // directory); with follow true it is read through (a path the user gave).
 func openRegular(name string, follow bool) (*os.File, error) {
+	return openRegularAs(name, follow, "a recording or history file")
+}
+
+// OpenRegular opens a file the user named (a HAR, a script) for reading,
+// only if it is a regular file: a FIFO would block the read until a writer
+// came, and a device such as /dev/zero would never end. what names the
+// file expected, for the error: "a script file".
+func OpenRegular(name, what string) (*os.File, error) {
+	return openRegularAs(name, true, what)
+}
+
+func openRegularAs(name string, follow bool, what string) (*os.File, error) {
 	flag := os.O_RDONLY | oNoBlock
 	if !follow {
 		flag |= oNoFollow
@@ -175,7 +187,7 @@ func openRegular(name string, follow bool) (*os.File, error) {
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s is %s, not a recording or history file", name, describeMode(st.Mode()))
+		err = fmt.Errorf("%s is %s, not %s", name, describeMode(st.Mode()), what)
 	}
 	if err != nil {
 		f.Close()

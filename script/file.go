@@ -1,11 +1,15 @@
 package script
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"os"
+	"io"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/wsinspect/wsinspect/history"
 	"github.com/wsinspect/wsinspect/session"
 )
 
@@ -27,18 +31,60 @@ type File struct {
 	Expects int
 }
 
-// ReadFile reads and checks a script file.
+// ReadFile reads and checks a script file. Only a regular file is read: a
+// FIFO would block the run until a writer came, and /dev/zero never ends.
 func ReadFile(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	f, err := history.OpenRegular(path, "a script file")
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", path, err)
+	}
 	return ParseFile(path, data)
+}
+
+// recordingKind says when data is a recorded session rather than a script
+// ("HAR", "JSON Lines"), by its name or, for any name, by its content: a
+// JSON document with a "log", or a first line that is an event. Each of its
+// lines would otherwise parse as a text message to send.
+func recordingKind(path string, data []byte) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".har":
+		return "HAR"
+	case ".jsonl":
+		return "JSON Lines"
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return ""
+	}
+	var har struct {
+		Log json.RawMessage `json:"log"`
+	}
+	if json.Unmarshal(trimmed, &har) == nil && len(har.Log) > 0 {
+		return "HAR"
+	}
+	first, _, _ := bytes.Cut(trimmed, []byte("\n"))
+	var ev struct {
+		Time string `json:"time"`
+		Conn *int   `json:"conn"`
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(first, &ev) == nil && ev.Time != "" && ev.Conn != nil && ev.Type != "" {
+		return "JSON Lines"
+	}
+	return ""
 }
 
 // ParseFile checks every line of a script: a line that does not parse is
 // an error naming FILE:LINE, and nothing of the file runs.
 func ParseFile(path string, data []byte) (*File, error) {
+	if kind := recordingKind(path, data); kind != "" {
+		return nil, fmt.Errorf("%s is a recorded session (%s), not a script: replay it with wsinspect replay %s", path, kind, path)
+	}
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%s: not valid UTF-8 (use /binary HEX for raw bytes)", path)
 	}
