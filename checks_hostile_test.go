@@ -96,10 +96,10 @@ func TestReplayRefusesWhatIsNotARecording(t *testing.T) {
 		want string
 	}{
 		{[]string{fifo}, "fifo.har is a named pipe (FIFO), not a HAR file"},
-		{[]string{filepath.Join(files, "text.har")}, "text.har is not a HAR file: "},
-		{[]string{filepath.Join(files, "empty.har")}, "empty.har has no WebSocket entry"},
+		{[]string{filepath.Join(files, "text.har")}, "text.har: not a HAR file: "},
+		{[]string{filepath.Join(files, "empty.har")}, "empty.har: the HAR has no WebSocket entry"},
 		{[]string{filepath.Join(files, "check.ws")}, "check.ws is not a recorded session: none of its 3 lines is an event (a .ws script runs with wsinspect test)"},
-		{[]string{"20990101-000000"}, "no session matches \"20990101-000000\""},
+		{[]string{"20990101-000000"}, "no recorded sessions in"},
 	}
 	for _, tc := range cases {
 		code, _, stderr := runBounded(t, append([]string{"--no-history", "replay"}, tc.args...)...)
