@@ -58,7 +58,8 @@ func recordingKind(path string, data []byte) string {
 		return "JSON Lines"
 	}
 	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
+	if len(trimmed) == 0 || trimmed[0] != '{' || bytes.Contains(data, []byte("\n/")) {
+		// A file with a command line is a script, whatever it sends.
 		return ""
 	}
 	var har struct {
