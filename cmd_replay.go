@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -153,17 +152,24 @@ func (c *cli) runReplay(args []string, rf replayFlags) error {
 // recorded session (default: the newest).
 func (c *cli) loadSession(args []string) ([]session.Event, error) {
 	if len(args) == 1 && strings.HasSuffix(strings.ToLower(args[0]), ".har") {
+		// A file that is missing, not a regular file, not a HAR or
+		// without sockets is the wrong argument: a usage error.
 		events, err := history.LoadHAR(args[0])
-		if errors.Is(err, os.ErrNotExist) {
+		if err != nil {
 			return nil, usageError{err}
 		}
-		return events, err
+		return events, nil
 	}
 	path, err := c.resolve(args)
 	if err != nil {
 		return nil, usageError{err}
 	}
 	events, rep, err := history.Load(path)
+	if err == nil && len(events) == 0 && rep.BadCount > 0 {
+		// Not one line is an event: a script, a HAR under another name,
+		// anything but a recording. Listing every bad line says less.
+		return nil, usageError{fmt.Errorf("%s is not a recorded session: none of its %d lines is an event (a .ws script runs with wsinspect test)", path, rep.BadCount)}
+	}
 	if rep.Cut || len(rep.BadLines) > 0 {
 		fmt.Fprintf(c.stderr, "wsinspect: %s\n", rep)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsinspect/wsinspect/internal/readfile"
 	"github.com/wsinspect/wsinspect/script"
 	"github.com/wsinspect/wsinspect/session"
 )
@@ -136,6 +137,11 @@ func expandScripts(paths []string) ([]string, error) {
 			return nil, err
 		}
 		if !st.IsDir() {
+			// A pipe named on the command line is read like cat would
+			// (<(…)); a device is never a script.
+			if st.Mode()&(os.ModeDevice|os.ModeSocket) != 0 {
+				return nil, fmt.Errorf("%s is %s, not a script file", p, readfile.Kind(st.Mode()))
+			}
 			out = append(out, p)
 			continue
 		}
@@ -145,9 +151,20 @@ func expandScripts(paths []string) ([]string, error) {
 		}
 		n := len(out)
 		for _, e := range entries {
-			if !e.IsDir() && strings.HasSuffix(e.Name(), ".ws") {
-				out = append(out, strings.TrimSuffix(p, "/")+"/"+e.Name())
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".ws") {
+				continue
 			}
+			name := strings.TrimSuffix(p, "/") + "/" + e.Name()
+			if !e.Type().IsRegular() {
+				// A link to a script is fine; nobody writes into a pipe
+				// found in a directory.
+				if st, err := os.Stat(name); err != nil {
+					return nil, err
+				} else if !st.Mode().IsRegular() {
+					return nil, fmt.Errorf("%s is %s, not a script file", name, readfile.Kind(st.Mode()))
+				}
+			}
+			out = append(out, name)
 		}
 		if len(out) == n {
 			return nil, fmt.Errorf("%s: no .ws files in this directory", p)

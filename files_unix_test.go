@@ -97,7 +97,7 @@ func TestFilesReadWithABound(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"test", "/dev/zero"}, "/dev/zero is larger than"},
+		{[]string{"test", "/dev/zero"}, "/dev/zero is a character device, not a script file"},
 		{[]string{"--json", "--proto-descriptor", "/dev/zero", "--proto-type", "x.Y", "ws://127.0.0.1:1/"}, "/dev/zero is larger than"},
 		{[]string{"--json", "--ca", "/dev/zero", "wss://127.0.0.1:1/"}, "/dev/zero is larger than"},
 		{[]string{"listen", "127.0.0.1:0", "--json", "--cert", "/dev/zero", "--key", "/dev/zero"}, "/dev/zero is larger than"},

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,12 +75,26 @@ func saveScriptFile(conn int, events []session.Event) (string, error) {
 		return "", fmt.Errorf("socket #%d has no events", conn)
 	}
 	now := time.Now()
-	name := fmt.Sprintf("wsinspect-%d-%s.ws", conn, now.Format("20060102-150405"))
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return "", err
+	base := fmt.Sprintf("wsinspect-%d-%s", conn, now.Format("20060102-150405"))
+	// A second save within the same second gets -2, -3, …: never an
+	// existing file overwritten, never a key press that fails for a name.
+	var f *os.File
+	var name string
+	for n := 1; ; n++ {
+		name = base + ".ws"
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d.ws", base, n)
+		}
+		var err error
+		f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || n == 100 {
+			return "", err
+		}
 	}
-	err = script.Write(f, rec, fmt.Sprintf("wsinspect script from socket #%d, saved from the TUI at %s", conn, now.Format(time.RFC3339)),
+	err := script.Write(f, rec, fmt.Sprintf("wsinspect script from socket #%d, saved from the TUI at %s", conn, now.Format(time.RFC3339)),
 		"Edit it, then run it: wsinspect test "+name)
 	if cerr := f.Close(); err == nil {
 		err = cerr

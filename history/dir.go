@@ -22,6 +22,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/wsinspect/wsinspect/internal/readfile"
 )
 
 // Permissions of everything history writes: recordings hold payloads and,
@@ -165,6 +167,18 @@ func createPrivate(name string, flag int) (*os.File, error) {
 // false a symbolic link is refused too (files inside the history
 // directory); with follow true it is read through (a path the user gave).
 func openRegular(name string, follow bool) (*os.File, error) {
+	return openRegularAs(name, follow, "a recording or history file")
+}
+
+// OpenRegular opens a file the user named (a HAR, a script) for reading,
+// only if it is a regular file: a FIFO would block the read until a writer
+// came, and a device such as /dev/zero would never end. what names the
+// file expected, for the error: "a script file".
+func OpenRegular(name, what string) (*os.File, error) {
+	return openRegularAs(name, true, what)
+}
+
+func openRegularAs(name string, follow bool, what string) (*os.File, error) {
 	flag := os.O_RDONLY | oNoBlock
 	if !follow {
 		flag |= oNoFollow
@@ -175,7 +189,7 @@ func openRegular(name string, follow bool) (*os.File, error) {
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s is %s, not a recording or history file", name, describeMode(st.Mode()))
+		err = fmt.Errorf("%s is %s, not %s", name, describeMode(st.Mode()), what)
 	}
 	if err != nil {
 		f.Close()
@@ -198,23 +212,7 @@ func refuseReason(name string, err error) error {
 }
 
 // describeMode names a file type for messages: "a named pipe (FIFO)".
-func describeMode(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m.IsDir():
-		return "a directory"
-	}
-	return "a special file"
-}
+func describeMode(m fs.FileMode) string { return readfile.Kind(m) }
 
 // newID returns the id for a session started at t with collision bump n:
 // the UTC second, then the fraction of the second in 1/4096ths (plus n) as

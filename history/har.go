@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"time"
 
 	"github.com/wsinspect/wsinspect/session"
@@ -17,13 +16,19 @@ import (
 // and ExportHAR write them (_webSocketMessages), as events: each entry is a
 // socket with its URL, its open, and its messages in order. A HAR holds no
 // close, no control frames and no handshake details.
+// Only a regular file is read (a FIFO would block until a writer came);
+// the errors name the file.
 func LoadHAR(path string) ([]session.Event, error) {
-	f, err := os.Open(path)
+	f, err := OpenRegular(path, "a HAR file")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadHAR(f)
+	events, err := ReadHAR(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return events, nil
 }
 
 // ReadHAR is LoadHAR on a reader.
@@ -31,7 +36,7 @@ func ReadHAR(r io.Reader) ([]session.Event, error) {
 	var doc harDoc
 	dec := json.NewDecoder(io.LimitReader(r, 1<<30))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("failed to read HAR: %w", err)
+		return nil, fmt.Errorf("not a HAR file: %w", err)
 	}
 	var events []session.Event
 	conn := 0

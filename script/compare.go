@@ -49,10 +49,17 @@ type Diff struct {
 
 // DiffItem is one difference.
 type DiffItem struct {
-	Index    int    // 1-based number of the incoming message; 0 for the close or the sends
-	What     string // what differs
-	Recorded *Step
-	Replayed *Step
+	// Index is the 1-based number of the incoming message: the recorded
+	// one's, or for a message not in the recording the replayed one's; 0
+	// for the close or the sends.
+	Index int
+	// ReplayedIndex is, for a recorded message that came back different,
+	// the replayed message's number: not Index when messages were added
+	// or left out before it.
+	ReplayedIndex int
+	What          string // what differs
+	Recorded      *Step
+	Replayed      *Step
 	// Was and Now are, when two JSON payloads differ below their root,
 	// the values at the first differing path, as JSON.
 	Was, Now string
@@ -80,24 +87,7 @@ func Compare(rec *Recording, got *Replayed, ignore []IgnorePath) *Diff {
 	if d.Sent != d.ToSend {
 		d.Items = append(d.Items, DiffItem{What: fmt.Sprintf("sent %d of the %d recorded messages: the socket was no longer open", d.Sent, d.ToSend)})
 	}
-	for i := 0; i < max(len(want), len(got.Received)); i++ {
-		item := DiffItem{Index: i + 1}
-		switch {
-		case i >= len(got.Received):
-			item.What, item.Recorded = "missing from the replay", &want[i]
-		case i >= len(want):
-			item.What, item.Replayed = "not in the recording", &got.Received[i]
-		default:
-			w, g := &want[i], &got.Received[i]
-			if what, was, now := differs(w, g, ignore); what != "" {
-				item.What, item.Recorded, item.Replayed, item.Was, item.Now = what, w, g, was, now
-			} else {
-				d.Equal++
-				continue
-			}
-		}
-		d.Items = append(d.Items, item)
-	}
+	d.Items = append(d.Items, align(want, got.Received, ignore, &d.Equal)...)
 	if rec.Close != nil {
 		d.CloseRecorded = closeText(rec.Close)
 		d.CloseReplayed = "none"
@@ -263,6 +253,8 @@ func (d *Diff) Print(w io.Writer, rec *Recording, got *Replayed, timing string) 
 	fmt.Fprintf(w, "  sent %d of %d, received %d (recorded %d), %d equal\n", d.Sent, d.ToSend, d.Replayed, d.Recorded, d.Equal)
 	for _, it := range d.Items {
 		switch {
+		case it.Index > 0 && it.ReplayedIndex > 0 && it.ReplayedIndex != it.Index:
+			fmt.Fprintf(w, "  message in %d (replayed %d): %s\n", it.Index, it.ReplayedIndex, it.What)
 		case it.Index > 0:
 			fmt.Fprintf(w, "  message in %d: %s\n", it.Index, it.What)
 		case it.What == "close code differs":

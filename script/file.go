@@ -1,7 +1,10 @@
 package script
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -27,7 +30,9 @@ type File struct {
 	Expects int
 }
 
-// ReadFile reads and checks a script file.
+// ReadFile reads and checks a script file. A pipe is read as cat would
+// (so a shell's <(…) works), up to readfile.Limit: /dev/zero is an error,
+// not a read that never ends.
 func ReadFile(path string) (*File, error) {
 	data, err := readfile.Read(path, readfile.Limit)
 	if err != nil {
@@ -36,9 +41,46 @@ func ReadFile(path string) (*File, error) {
 	return ParseFile(path, data)
 }
 
+// recordingKind says when data is a recorded session rather than a script
+// ("HAR", "JSON Lines"), by its name or, for any name, by its content: a
+// JSON document with a "log", or a first line that is an event. Each of its
+// lines would otherwise parse as a text message to send.
+func recordingKind(path string, data []byte) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".har":
+		return "HAR"
+	case ".jsonl":
+		return "JSON Lines"
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' || bytes.Contains(data, []byte("\n/")) {
+		// A file with a command line is a script, whatever it sends.
+		return ""
+	}
+	var har struct {
+		Log json.RawMessage `json:"log"`
+	}
+	if json.Unmarshal(trimmed, &har) == nil && len(har.Log) > 0 {
+		return "HAR"
+	}
+	first, _, _ := bytes.Cut(trimmed, []byte("\n"))
+	var ev struct {
+		Time string `json:"time"`
+		Conn *int   `json:"conn"`
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(first, &ev) == nil && ev.Time != "" && ev.Conn != nil && ev.Type != "" {
+		return "JSON Lines"
+	}
+	return ""
+}
+
 // ParseFile checks every line of a script: a line that does not parse is
 // an error naming FILE:LINE, and nothing of the file runs.
 func ParseFile(path string, data []byte) (*File, error) {
+	if kind := recordingKind(path, data); kind != "" {
+		return nil, fmt.Errorf("%s is a recorded session (%s), not a script: replay it with wsinspect replay %s", path, kind, path)
+	}
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%s: not valid UTF-8 (use /binary HEX for raw bytes)", path)
 	}

@@ -66,6 +66,12 @@ func TestParseExpect(t *testing.T) {
 		{in: "message json:.a[x]", wantErr: "an index is a number"},
 		{in: "message json:.a = 1", wantErr: "want an operator"},
 		{in: "message json:.a <", wantErr: "needs a value"},
+		// A typo'd operator is not an operator and a string that starts
+		// with the rest of it: "<>" is not "< \"> 3\"".
+		{in: "message json:.a <> 3", wantErr: `unknown operator "<>"`},
+		{in: "message json:.a === 1", wantErr: `unknown operator "==="`},
+		{in: "message json:.a !== 1", wantErr: `unknown operator "!=="`},
+		{in: `message json:.a == "=x"`, check: func(e *Expectation) bool { return e.Payload.JSON.Value == "=x" }},
 		{in: "message json:.a < true", wantErr: "compares numbers or strings"},
 		{in: "message json:.a ~= 3", wantErr: "needs a regular expression"},
 		{in: `message "unclosed`, wantErr: "bad quoted text"},

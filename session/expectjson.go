@@ -57,6 +57,15 @@ func ParseJSONCond(s string) (*JSONCond, error) {
 	if c.Op == "" {
 		return nil, fmt.Errorf("after the path %q, want an operator (== != < <= > >= ~=), got %q", s[:len(s)-len(rest)], rest)
 	}
+	if rest != "" && strings.ContainsRune("=!<>~", rune(rest[0])) {
+		// "<>" or "===" would otherwise read as < or == and a bare string
+		// "> 3" or "= 1": a typo that never holds, silently.
+		end := strings.IndexFunc(rest, func(r rune) bool { return !strings.ContainsRune("=!<>~", r) })
+		if end < 0 {
+			end = len(rest)
+		}
+		return nil, fmt.Errorf("unknown operator %q (== != < <= > >= ~=; quote a string VALUE that starts with one of =!<>~)", c.Op+rest[:end])
+	}
 	if rest == "" {
 		return nil, fmt.Errorf("%s needs a value", c.Op)
 	}
