@@ -202,7 +202,7 @@ func TestPeerSocketIO(t *testing.T) {
 	if c.s.Name() != "socket.io" {
 		t.Fatalf("detected %q", c.s.Name())
 	}
-	c.until("open", kindIs("open", "pingInterval=300ms pingTimeout=200ms"))
+	c.until("open", kindIs("open", "pingInterval=300ms pingTimeout=1s"))
 	c.command("/sio connect")
 	d := c.until("CONNECT", kindIs("CONNECT", "sid="))
 	if d.RTT <= 0 || !strings.Contains(d.Label, "(CONNECT, ") {

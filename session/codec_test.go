@@ -18,7 +18,7 @@ import (
 type codecPorts struct{ Sio, Rpc, Stomp int }
 
 // startSocketIO runs the codec's peers (codec/testdata/peers/peers.js: npm
-// socket.io 4 with pingInterval 300 ms and pingTimeout 200 ms, on
+// socket.io 4 with pingInterval 300 ms and pingTimeout 1 s, on
 // 127.0.0.1) for one test and returns the Socket.IO server's WebSocket URL.
 func startSocketIO(t *testing.T) string {
 	t.Helper()

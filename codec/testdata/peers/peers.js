@@ -2,7 +2,7 @@
 // only, prints `PORTS {"sio":n,"gql":n,"bin":n,"rpc":n,"stomp":n}`, and exits
 // when stdin closes.
 //
-// sio: a Socket.IO 4 server (pingInterval 300 ms, pingTimeout 200 ms).
+// sio: a Socket.IO 4 server (pingInterval 300 ms, pingTimeout 1 s: a pong delayed by a loaded machine still counts).
 //   "/": on connect emits "welcome"; "chat" (msg, ack) acks {ok, echo};
 //   "upload" (name, buf, ack) acks with a BINARY_ACK; "want-binary" makes it
 //   emit "file" with two attachments; "ask" makes it emit "question" with an
@@ -35,7 +35,7 @@ function listen(server) {
 
 // --- Socket.IO ---
 const sioHTTP = http.createServer();
-const io = new Server(sioHTTP, { pingInterval: 300, pingTimeout: 200, transports: ['websocket'] });
+const io = new Server(sioHTTP, { pingInterval: 300, pingTimeout: 1000, transports: ['websocket'] });
 io.on('connection', (socket) => {
   socket.emit('welcome', { id: socket.id });
   socket.on('chat', (msg, ack) => {
