@@ -125,9 +125,14 @@ func (lf listenFlags) options(addr string) (session.ListenOptions, error) {
 		if err != nil {
 			return o, fmt.Errorf("--on-open %q: %w", line, err)
 		}
+		// Only lines that act on the one socket that opened: anything else
+		// (a relay control, an expectation, a script command) would be
+		// accepted here and then do nothing on every open.
 		switch cmd.Kind {
-		case session.CmdTo, session.CmdWait, session.CmdConnect, session.CmdQuit, session.CmdReconnect:
-			return o, fmt.Errorf("--on-open %q: /%s is not a socket command", line, cmd.Kind)
+		case session.CmdSend, session.CmdPing, session.CmdClose, session.CmdAbort, session.CmdFin,
+			session.CmdMute, session.CmdUnmute, session.CmdFrame, session.CmdRaw, session.CmdFragment, session.CmdCodec:
+		default:
+			return o, fmt.Errorf("--on-open %q: %s is not a socket command (a message, /ping, /close, /abort, /fin, /mute, /frame, /raw, /fragment or a protocol command)", line, strings.Fields(line)[0])
 		}
 		o.OnOpen = append(o.OnOpen, cmd)
 	}

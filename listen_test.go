@@ -276,6 +276,29 @@ func TestListenUsage(t *testing.T) {
 	}
 }
 
+// TestListenOnOpenKinds: --on-open takes only lines that act on the one
+// socket that opened; relay controls, expectations and script commands
+// would otherwise be accepted and then silently do nothing on every open.
+func TestListenOnOpenKinds(t *testing.T) {
+	for line, ok := range map[string]bool{
+		"hello": true, "/binary 00ff": true, "/json {}": true, "/ping hb": true, "/close 4001 bye": true,
+		"/abort": true, "/fin": true, "/mute": true, "/frame op=ping x": true, "/raw 00": true,
+		"/fragment 2 ab": true, "/emit chat": true,
+		"/hold up": false, "/release all": false, "/discard all": false, "/delay up 1s": false,
+		"/throttle up 10": false, "/drop up 1": false, "/up hi": false, "/down hi": false,
+		"/expect state open": false, "/reconnect": false, "/wait 1s": false, "/to 1": false,
+		"/connect ws://127.0.0.1:1/": false, "/quit": false,
+	} {
+		_, err := listenFlags{onOpen: []string{line}}.options("127.0.0.1:0")
+		if (err == nil) != ok {
+			t.Errorf("--on-open %q: err %v, want ok=%v", line, err, ok)
+		}
+		if err != nil && !ok && !strings.Contains(err.Error(), "not a socket command") && !strings.Contains(err.Error(), "--on-open") {
+			t.Errorf("--on-open %q: %v does not say why", line, err)
+		}
+	}
+}
+
 // TestListenAddr: a bare port is loopback; other hosts need --public.
 func TestListenAddr(t *testing.T) {
 	cases := []struct {
