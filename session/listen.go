@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -86,7 +88,7 @@ func (m *Manager) Listen(o ListenOptions) (*Listener, error) {
 		Handler:           http.HandlerFunc(l.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
+		ErrorLog:          log.New(serverLog{m}, "", 0),
 	}
 	m.mu.Lock()
 	if m.shut.Load() {
@@ -101,6 +103,18 @@ func (m *Manager) Listen(o ListenOptions) (*Listener, error) {
 		_ = l.srv.Serve(ln)
 	}()
 	return l, nil
+}
+
+// serverLog makes an error event of each line net/http would print on
+// stderr, most often a client's failed TLS handshake: on stderr it would
+// draw over the TUI, and it is the only sign of a client that never got as
+// far as an upgrade.
+type serverLog struct{ m *Manager }
+
+func (s serverLog) Write(p []byte) (int, error) {
+	line := strings.TrimPrefix(strings.TrimSpace(string(p)), "http: ")
+	s.m.Emit(Event{Type: EventError, Error: "listener: " + line})
+	return len(p), nil
 }
 
 // Addr is the address the listener accepts on.

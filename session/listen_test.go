@@ -2,6 +2,7 @@ package session
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wsinspect/wsinspect/internal/wsframe"
+	"github.com/wsinspect/wsinspect/lab"
 )
 
 // TestListenRealClients: npm ws and python3-websockets clients connect to
@@ -188,4 +190,33 @@ func TestListenFaults(t *testing.T) {
 	r.wait(2, 5*time.Second, "close read after unmute", func(ev Event) bool {
 		return ev.Type == EventFrame && ev.Dir == DirIn && ev.Opcode == "close"
 	})
+}
+
+// TestListenTLSHandshakeError: a client that fails the TLS handshake (here
+// one that speaks plain HTTP to a wss:// listener) never gets as far as an
+// upgrade; the listener says so in an error event instead of letting
+// net/http print it on stderr, where it would draw over the TUI.
+func TestListenTLSHandshakeError(t *testing.T) {
+	cert, _, err := lab.SelfSignedCert("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRecorder(t)
+	l, err := r.m.Listen(ListenOptions{Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{cert}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n")
+	ev := r.wait(0, 10*time.Second, "TLS error", func(ev Event) bool { return ev.Type == EventError })
+	if !strings.Contains(ev.Error, "TLS handshake") || !strings.Contains(ev.Error, nc.LocalAddr().String()) {
+		t.Fatalf("error: %s", ev.AppendJSON(nil))
+	}
+	if strings.HasPrefix(ev.Error, "http: ") || strings.HasSuffix(ev.Error, "\n") {
+		t.Fatalf("error keeps net/http's log form: %q", ev.Error)
+	}
 }
