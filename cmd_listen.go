@@ -78,9 +78,11 @@ func (c *cli) runListen(arg string, lf listenFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := lf.serveTLS(&lo, c.stderr); err != nil {
+	removeCA, err := lf.serveTLS(&lo, c.stderr)
+	if err != nil {
 		return err
 	}
+	defer removeCA()
 	rec, closeRec := c.recorder(nil)
 	defer closeRec()
 	m := session.NewManager(session.ManagerOptions{})

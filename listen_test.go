@@ -359,6 +359,14 @@ func TestListenTLS(t *testing.T) {
 		t.Fatalf("client: %v\n%s", err, out)
 	}
 	r.wait("closed", and(is("to", "closed"), is("code", "1000")))
+	// The certificate is made for this run alone: its file goes with it.
+	ca := caFile(t, r)
+	if code := r.stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.stderrText())
+	}
+	if _, err := os.Stat(filepath.Dir(ca)); !os.IsNotExist(err) {
+		t.Fatalf("the CA file's directory outlives the run: %v", err)
+	}
 }
 
 // caFile is the self-signed certificate --tls wrote, as named on stderr;
