@@ -228,6 +228,18 @@ func TestListenClients(t *testing.T) {
 	}
 }
 
+// TestListenStay: --stay, which the dial mode needs to outlive its input,
+// is taken by listen too, where it is what always happens: a script written
+// for the dial mode runs unchanged.
+func TestListenStay(t *testing.T) {
+	r := startListen(t, "127.0.0.1:0", "--stay", "--on-open", "hello")
+	out, err := exec.Command("node", peerPath(t, "ws_client.js"), r.url+"/", "plain").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "hello") {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	r.wait("closed", and(is("to", "closed"), is("code", "1000")))
+}
+
 // TestListenReject: --reject refuses the upgrade with its status and body,
 // the client sees the status, and the socket ends failed, not closed.
 func TestListenReject(t *testing.T) {
@@ -265,6 +277,7 @@ func TestListenUsage(t *testing.T) {
 		{"on-open not for a socket", []string{"listen", "--json", "--on-open", "/quit", "127.0.0.1:0"}, "not a socket command"},
 		{"cert without key", []string{"listen", "--json", "--cert", "x.pem", "127.0.0.1:0"}, "--cert and --key"},
 		{"two addresses", []string{"listen", "--json", "1", "2"}, "accepts at most 1 arg"},
+		{"stay false", []string{"listen", "--json", "--stay=false", "127.0.0.1:0"}, "a listener always runs"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
