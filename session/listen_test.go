@@ -2,6 +2,7 @@ package session
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -218,5 +219,84 @@ func TestListenTLSHandshakeError(t *testing.T) {
 	}
 	if strings.HasPrefix(ev.Error, "http: ") || strings.HasSuffix(ev.Error, "\n") {
 		t.Fatalf("error keeps net/http's log form: %q", ev.Error)
+	}
+}
+
+// TestListenMaxConns: with MaxConns 1 a second client is refused with 503
+// while the first is up (its socket ends failed, with the status), and a
+// client that comes after the first has ended is accepted.
+func TestListenMaxConns(t *testing.T) {
+	r := newRecorder(t)
+	l, err := r.m.Listen(ListenOptions{Addr: "127.0.0.1:0", MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc1, _ := rawClient(t, l.URL())
+	r.waitState(1, StateOpen)
+
+	addr := strings.TrimPrefix(l.URL(), "ws://")
+	nc2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc2.Close()
+	fmt.Fprintf(nc2, "GET /second HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+	resp, err := http.ReadResponse(bufio.NewReader(nc2), nil)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second client: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	failed := r.waitState(2, StateFailed)
+	if failed.Status != http.StatusServiceUnavailable || !strings.Contains(failed.Error, "--max-conns") {
+		t.Fatalf("refused socket: %s", failed.AppendJSON(nil))
+	}
+
+	nc1.Close() // TCP lost: the first socket ends (1006), its place is free
+	r.waitEnd(r.m.Conn(1))
+	rawClient(t, l.URL())
+	r.waitState(3, StateOpen)
+}
+
+// TestListenKeepalive: the listener's keepalive pings reach a real client,
+// whose pongs report the round trip; a client that never answers is
+// dropped after the ping timeout when PingTimeoutClose is set.
+func TestListenKeepalive(t *testing.T) {
+	r := newRecorder(t)
+	l, err := r.m.Listen(ListenOptions{Addr: "127.0.0.1:0", Conn: Options{
+		PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond, PingTimeoutClose: true,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := startEchoClient(t, "node-ws", l.URL()+"/keepalive", false)
+	r.waitState(1, StateOpen)
+	ping := r.wait(1, 10*time.Second, "keepalive ping", func(ev Event) bool {
+		return ev.Type == EventFrame && ev.Dir == DirOut && ev.Opcode == "ping" && ev.Auto
+	})
+	if ping.Masked {
+		t.Fatalf("a server's ping is masked: %s", ping.AppendJSON(nil))
+	}
+	pong := r.wait(1, 10*time.Second, "pong", func(ev Event) bool {
+		return ev.Type == EventFrame && ev.Dir == DirIn && ev.Opcode == "pong" && ev.ID == ping.ID
+	})
+	if pong.RTTMS <= 0 || !bytes.Equal(pong.Data, ping.Data) {
+		t.Fatalf("pong: %s", pong.AppendJSON(nil))
+	}
+	close, _ := ParseCommand("/close 1000")
+	if err := r.m.Do(1, close); err != nil {
+		t.Fatal(err)
+	}
+	if res := result(t, client); res.Code != 1000 {
+		t.Fatalf("client saw %+v", res)
+	}
+	r.waitEnd(r.m.Conn(1))
+
+	// A client that reads nothing answers no ping.
+	rawClient(t, l.URL())
+	last := r.wait(2, 10*time.Second, "dropped for the ping timeout", func(ev Event) bool {
+		return ev.Type == EventState && ev.To == StateClosed
+	})
+	if last.Code != 1006 || !strings.Contains(last.Detail, "ping timeout") {
+		t.Fatalf("closed: %s", last.AppendJSON(nil))
 	}
 }
