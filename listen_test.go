@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wsinspect/wsinspect/lab"
 )
 
 // listenRun is "wsinspect listen --json" running in the background: its
@@ -380,6 +384,38 @@ func TestListenTLS(t *testing.T) {
 	if _, err := os.Stat(filepath.Dir(ca)); !os.IsNotExist(err) {
 		t.Fatalf("the CA file's directory outlives the run: %v", err)
 	}
+}
+
+// TestListenCertKey: --cert and --key serve wss:// with the user's own
+// certificate, which a client trusting it accepts.
+func TestListenCertKey(t *testing.T) {
+	cert, certPEM, err := lab.SelfSignedCert("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startListen(t, "127.0.0.1:0", "--cert", certFile, "--key", keyFile, "--on-open", "hello over your tls")
+	if !strings.HasPrefix(r.url, "wss://") {
+		t.Fatalf("url %s", r.url)
+	}
+	cmd := exec.Command("node", peerPath(t, "ws_client.js"), r.url+"/", "plain")
+	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+certFile)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "hello over your tls") {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	r.wait("closed", and(is("to", "closed"), is("code", "1000")))
 }
 
 // caFile is the self-signed certificate --tls wrote, as named on stderr;
