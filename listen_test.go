@@ -360,6 +360,30 @@ func TestListenBroadcastSkipsEnded(t *testing.T) {
 	if d := find(r.all(), is("type", "dropped")); len(d) != 0 {
 		t.Fatalf("dropped for an ended socket: %v", d)
 	}
+
+	// The field bug: a pool that still holds the closed socket beside a
+	// live one. /to all writes to the live one (its echo comes back) and
+	// reports nothing for the closed one.
+	echo := exec.Command("node", peerPath(t, "ws_echo_client.js"), r.url+"/live", "plain")
+	if err := echo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	echoDone := make(chan error, 1)
+	go func() { echoDone <- echo.Wait() }()
+	r.wait("second open", and(is("conn", "2"), is("to", "open")))
+	r.send("/to all", "to the live one")
+	r.wait("echo", and(is("conn", "2"), is("type", "message"), is("dir", "in"), is("text", "to the live one")))
+	r.send("/close 1000")
+	r.wait("second closed", and(is("conn", "2"), is("to", "closed"), is("code", "1000")))
+	if err := <-echoDone; err != nil {
+		t.Fatalf("echo client: %v", err)
+	}
+	if d := find(r.all(), is("type", "dropped")); len(d) != 0 {
+		t.Fatalf("dropped for an ended socket: %v", d)
+	}
+	if n := len(find(r.all(), and(is("type", "message"), is("dir", "out"), is("text", "to the live one")))); n != 1 {
+		t.Fatalf("the broadcast was written %d times, want once (to #2 alone)", n)
+	}
 }
 
 // TestListenTLS: --tls serves wss:// with a certificate written to a file
