@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -242,6 +243,57 @@ func TestListenStay(t *testing.T) {
 		t.Fatalf("client: %v\n%s", err, out)
 	}
 	r.wait("closed", and(is("to", "closed"), is("code", "1000")))
+}
+
+// TestListenHistoryHAR: a listen session is recorded like any other, and
+// its HAR export has one entry per accepted socket, seen from the client:
+// the request it made (its path and query, redacted), our 101, and
+// "receive" for what we sent it, "send" for what it sent us.
+func TestListenHistoryHAR(t *testing.T) {
+	r := startRun(t, "listen", "--json", "127.0.0.1:0", "--on-open", "hello")
+	out, err := exec.Command("node", peerPath(t, "ws_client.js"), r.url+"/room?token=s3cr3t&x=1", "plain").CombinedOutput()
+	if err != nil {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	r.wait("closed", is("to", "closed"))
+	if code := r.stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.stderrText())
+	}
+	var har bytes.Buffer
+	var errb strings.Builder
+	if code := run([]string{"export", "-f", "har"}, strings.NewReader(""), &har, &errb); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errb.String())
+	}
+	if strings.Contains(har.String(), "s3cr3t") {
+		t.Fatalf("the HAR holds the client's token: %s", har.String())
+	}
+	var doc struct {
+		Log struct {
+			Entries []struct {
+				Request struct {
+					Method, URL string
+				}
+				Response struct{ Status int }
+				Role     string `json:"_role"`
+				Messages []struct {
+					Type, Data string
+				} `json:"_webSocketMessages"`
+			}
+		}
+	}
+	if err := json.Unmarshal(har.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Log.Entries) != 1 {
+		t.Fatalf("%d entries, want 1:\n%s", len(doc.Log.Entries), har.String())
+	}
+	e := doc.Log.Entries[0]
+	if e.Request.Method != "GET" || e.Request.URL != r.url+"/room?token=REDACTED&x=1" || e.Response.Status != 101 || e.Role != "server" {
+		t.Fatalf("entry: %+v", e)
+	}
+	if got := fmt.Sprint(e.Messages); got != "[{receive hello} {send hi}]" {
+		t.Fatalf("messages %s", got)
+	}
 }
 
 // TestListenReject: --reject refuses the upgrade with its status and body,
