@@ -436,6 +436,14 @@ func TestListenBroadcastSkipsEnded(t *testing.T) {
 	if n := len(find(r.all(), and(is("type", "message"), is("dir", "out"), is("text", "to the live one")))); n != 1 {
 		t.Fatalf("the broadcast was written %d times, want once (to #2 alone)", n)
 	}
+
+	// Named with /to N, a closed socket gets the message as dropped, with
+	// the reason: never a crash, never silence.
+	r.send("/to 1", "to the closed one")
+	d := r.wait("dropped", and(is("conn", "1"), is("type", "dropped")))
+	if d["reason"] != "socket is closed" {
+		t.Fatalf("dropped: %v", d)
+	}
 }
 
 // TestListenTLS: --tls serves wss:// with a certificate written to a file
