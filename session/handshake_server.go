@@ -128,8 +128,10 @@ func serverHandshake(ctx context.Context, w http.ResponseWriter, r *http.Request
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			refuse(w, http.StatusServiceUnavailable, "shutting down", "", reqHeader)
-			return nil, fmt.Errorf("handshake delay cut short: %w", ctx.Err())
+			// Closed (or shut down) before the 101: the refusal is the answer
+			// the client got, so it is reported like one.
+			he := refuse(w, http.StatusServiceUnavailable, "the upgrade was called off before the 101", "", reqHeader)
+			return nil, fmt.Errorf("handshake delay cut short: %w: %w", ctx.Err(), he)
 		case <-r.Context().Done():
 			t.Stop()
 			return nil, fmt.Errorf("client %s went away during the handshake delay", r.RemoteAddr)

@@ -300,3 +300,39 @@ func TestListenKeepalive(t *testing.T) {
 		t.Fatalf("closed: %s", last.AppendJSON(nil))
 	}
 }
+
+// TestListenCloseDuringHandshakeDelay: /close while the 101 is held refuses
+// the upgrade; the client gets a 503 and the socket's Timeline shows that
+// answer: a handshake event with the status, and the status on failed.
+func TestListenCloseDuringHandshakeDelay(t *testing.T) {
+	r := newRecorder(t)
+	l, err := r.m.Listen(ListenOptions{Addr: "127.0.0.1:0", HandshakeDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(l.URL(), "ws://")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprintf(nc, "GET /held HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+	r.waitState(1, StateConnecting)
+	closeCmd, _ := ParseCommand("/close 1000")
+	if err := r.m.Do(1, closeCmd); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("client: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	failed := r.waitState(1, StateFailed)
+	if failed.Status != http.StatusServiceUnavailable || !strings.Contains(failed.Error, "closed while connecting") {
+		t.Fatalf("failed: %s", failed.AppendJSON(nil))
+	}
+	hs := r.wait(1, time.Second, "handshake", func(ev Event) bool { return ev.Type == EventHandshake })
+	if hs.Status != http.StatusServiceUnavailable || strings.Contains(hs.Body, "shutting down") {
+		t.Fatalf("handshake: %s", hs.AppendJSON(nil))
+	}
+}
