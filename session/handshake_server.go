@@ -100,6 +100,11 @@ func serverHandshake(ctx context.Context, w http.ResponseWriter, r *http.Request
 		return nil, refuse(w, status, body, "refused on purpose (--reject)", reqHeader)
 	}
 
+	if ctx.Err() != nil { // called off before we answered
+		return nil, fmt.Errorf("upgrade called off: %w: %w", ctx.Err(),
+			refuse(w, http.StatusServiceUnavailable, "the upgrade was called off before the 101", "", reqHeader))
+	}
+
 	key := r.Header.Get("Sec-WebSocket-Key")
 	h := http.Header{}
 	h.Set("Upgrade", "websocket")

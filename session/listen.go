@@ -239,6 +239,12 @@ func (c *Conn) acceptOnceThen(w http.ResponseWriter, r *http.Request, sc serverC
 	defer cancel()
 	c.mu.Lock()
 	c.dialCancel, c.dialWhy = cancel, ""
+	if c.userClosed && c.drain == nil {
+		// Closed or aborted after the request arrived but before the
+		// answer could be cancelled: call it off now, as the dialer does.
+		c.dialWhy = "closed while connecting"
+		cancel()
+	}
 	c.mu.Unlock()
 	hr, err := serverHandshake(ctx, w, r, sc)
 	var he *HandshakeError

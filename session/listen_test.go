@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
@@ -334,5 +335,46 @@ func TestListenCloseDuringHandshakeDelay(t *testing.T) {
 	hs := r.wait(1, time.Second, "handshake", func(ev Event) bool { return ev.Type == EventHandshake })
 	if hs.Status != http.StatusServiceUnavailable || strings.Contains(hs.Body, "shutting down") {
 		t.Fatalf("handshake: %s", hs.AppendJSON(nil))
+	}
+}
+
+// TestListenCloseBeforeAnswer: a /close that lands between the request's
+// connecting event and the moment the answer can be cancelled (the window
+// the user sees as "connecting") still calls the upgrade off: 503, failed
+// "closed while connecting", never a socket that opens after the user
+// closed it, nor one that waits out the whole handshake delay.
+func TestListenCloseBeforeAnswer(t *testing.T) {
+	for _, delay := range []time.Duration{0, time.Hour} {
+		t.Run(delay.String(), func(t *testing.T) {
+			r := newRecorder(t)
+			c := r.m.newConn(RoleServer, Options{}.withDefaults())
+			c.mu.Lock()
+			c.running, c.done = true, make(chan struct{})
+			c.setState(StateConnecting, Event{URL: "/x"})
+			c.mu.Unlock()
+			if err := c.Close(1000, ""); err != nil { // the user's /close, in the window
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", "/x", nil)
+			req.Header.Set("Upgrade", "websocket")
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+			req.Header.Set("Sec-WebSocket-Version", "13")
+			w := httptest.NewRecorder()
+			if lk := c.acceptOnceThen(w, req, serverConfig{HandshakeDelay: delay}, nil, nil); lk != nil {
+				t.Fatal("the socket opened after the user closed it")
+			}
+			c.mu.Lock()
+			c.running = false
+			close(c.done)
+			c.mu.Unlock()
+			if w.Code != http.StatusServiceUnavailable {
+				t.Fatalf("answered %d", w.Code)
+			}
+			failed := r.waitState(1, StateFailed)
+			if failed.Status != http.StatusServiceUnavailable || failed.Error != "closed while connecting" {
+				t.Fatalf("failed: %s", failed.AppendJSON(nil))
+			}
+		})
 	}
 }
