@@ -85,22 +85,24 @@ func (af acceptFlags) options(addr string) (session.ListenOptions, error) {
 }
 
 // serveTLS gives o the self-signed certificate of --tls, writes it where
-// clients can trust it, and tells them how on stderr.
-func (af acceptFlags) serveTLS(o *session.ListenOptions, stderr io.Writer) error {
+// clients can trust it, and tells them how on stderr. The certificate is
+// made for this run alone, so remove, called when the run ends, takes its
+// file away again.
+func (af acceptFlags) serveTLS(o *session.ListenOptions, stderr io.Writer) (remove func(), err error) {
 	if !af.tls {
-		return nil
+		return func() {}, nil
 	}
 	cfg, pemBytes, err := selfSignedTLS()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	caFile, err := writeCA(pemBytes)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	o.TLS = cfg
 	fmt.Fprintf(stderr, "self-signed certificate: connect with --ca %s (or --insecure)\n", caFile)
-	return nil
+	return func() { os.RemoveAll(filepath.Dir(caFile)) }, nil
 }
 
 // listenAddr resolves the ADDR argument: empty is the default, a bare port

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ type listenFlags struct {
 	pingInterval time.Duration
 	pingTimeout  time.Duration
 	pingClose    bool
+	stay         bool // taken for the dial mode's sake: a listener always stays
 }
 
 // listenCmd accepts WebSocket upgrades, so that the user's own client can
@@ -50,6 +52,9 @@ Ctrl-C or /quit: the end of stdin does not stop it, since clients come later.`,
 			if len(args) == 1 {
 				arg = args[0]
 			}
+			if cmd.Flags().Changed("stay") && !lf.stay {
+				return usageError{errors.New("--stay=false: a listener always runs until Ctrl-C or /quit (clients come after the end of stdin)")}
+			}
 			return c.runListen(arg, lf)
 		},
 	}
@@ -61,6 +66,9 @@ Ctrl-C or /quit: the end of stdin does not stop it, since clients come later.`,
 	f.DurationVar(&lf.pingInterval, "ping-interval", 0, "send a keepalive ping to every accepted socket this often (0: off)")
 	f.DurationVar(&lf.pingTimeout, "ping-timeout", 0, "report a ping without pong after this long (default: the ping interval, or 10s)")
 	f.BoolVar(&lf.pingClose, "ping-timeout-close", false, "drop the connection when a keepalive ping times out")
+	// A listener always stays (clients come after the end of stdin); --stay
+	// is taken so that a command line written for the dial mode runs.
+	f.BoolVar(&lf.stay, "stay", false, "run until Ctrl-C or /quit whatever the input does (a listener always does)")
 	f.BoolVar(&c.json, "json", false, "print events as JSON Lines and read commands from stdin (the default when stdout is not a terminal)")
 	f.DurationVar(&c.expectTO, "expect-timeout", defaultExpectTimeout, "headless: how long an /expect waits unless it says \"within D\"")
 	c.tuiFlags(cmd)
@@ -78,9 +86,11 @@ func (c *cli) runListen(arg string, lf listenFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := lf.serveTLS(&lo, c.stderr); err != nil {
+	removeCA, err := lf.serveTLS(&lo, c.stderr)
+	if err != nil {
 		return err
 	}
+	defer removeCA()
 	rec, closeRec := c.recorder(nil)
 	defer closeRec()
 	m := session.NewManager(session.ManagerOptions{})
@@ -125,9 +135,14 @@ func (lf listenFlags) options(addr string) (session.ListenOptions, error) {
 		if err != nil {
 			return o, fmt.Errorf("--on-open %q: %w", line, err)
 		}
+		// Only lines that act on the one socket that opened: anything else
+		// (a relay control, an expectation, a script command) would be
+		// accepted here and then do nothing on every open.
 		switch cmd.Kind {
-		case session.CmdTo, session.CmdWait, session.CmdConnect, session.CmdQuit, session.CmdReconnect:
-			return o, fmt.Errorf("--on-open %q: /%s is not a socket command", line, cmd.Kind)
+		case session.CmdSend, session.CmdPing, session.CmdClose, session.CmdAbort, session.CmdFin,
+			session.CmdMute, session.CmdUnmute, session.CmdFrame, session.CmdRaw, session.CmdFragment, session.CmdCodec:
+		default:
+			return o, fmt.Errorf("--on-open %q: %s is not a socket command (a message, /ping, /close, /abort, /fin, /mute, /frame, /raw, /fragment or a protocol command)", line, strings.Fields(line)[0])
 		}
 		o.OnOpen = append(o.OnOpen, cmd)
 	}

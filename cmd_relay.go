@@ -100,9 +100,11 @@ func (c *cli) runRelay(url string, rf relayFlags) error {
 	if err != nil {
 		return usageError{fmt.Errorf("upstream %w", err)}
 	}
-	if err := rf.serveTLS(&lo, c.stderr); err != nil {
+	removeCA, err := rf.serveTLS(&lo, c.stderr)
+	if err != nil {
 		return err
 	}
+	defer removeCA()
 	rec, closeRec := c.recorder([]string{url})
 	defer closeRec()
 	m := session.NewManager(session.ManagerOptions{})

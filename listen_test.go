@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wsinspect/wsinspect/lab"
 )
 
 // listenRun is "wsinspect listen --json" running in the background: its
@@ -228,6 +233,69 @@ func TestListenClients(t *testing.T) {
 	}
 }
 
+// TestListenStay: --stay, which the dial mode needs to outlive its input,
+// is taken by listen too, where it is what always happens: a script written
+// for the dial mode runs unchanged.
+func TestListenStay(t *testing.T) {
+	r := startListen(t, "127.0.0.1:0", "--stay", "--on-open", "hello")
+	out, err := exec.Command("node", peerPath(t, "ws_client.js"), r.url+"/", "plain").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "hello") {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	r.wait("closed", and(is("to", "closed"), is("code", "1000")))
+}
+
+// TestListenHistoryHAR: a listen session is recorded like any other, and
+// its HAR export has one entry per accepted socket, seen from the client:
+// the request it made (its path and query, redacted), our 101, and
+// "receive" for what we sent it, "send" for what it sent us.
+func TestListenHistoryHAR(t *testing.T) {
+	r := startRun(t, "listen", "--json", "127.0.0.1:0", "--on-open", "hello")
+	out, err := exec.Command("node", peerPath(t, "ws_client.js"), r.url+"/room?token=s3cr3t&x=1", "plain").CombinedOutput()
+	if err != nil {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	r.wait("closed", is("to", "closed"))
+	if code := r.stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.stderrText())
+	}
+	var har bytes.Buffer
+	var errb strings.Builder
+	if code := run([]string{"export", "-f", "har"}, strings.NewReader(""), &har, &errb); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errb.String())
+	}
+	if strings.Contains(har.String(), "s3cr3t") {
+		t.Fatalf("the HAR holds the client's token: %s", har.String())
+	}
+	var doc struct {
+		Log struct {
+			Entries []struct {
+				Request struct {
+					Method, URL string
+				}
+				Response struct{ Status int }
+				Role     string `json:"_role"`
+				Messages []struct {
+					Type, Data string
+				} `json:"_webSocketMessages"`
+			}
+		}
+	}
+	if err := json.Unmarshal(har.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Log.Entries) != 1 {
+		t.Fatalf("%d entries, want 1:\n%s", len(doc.Log.Entries), har.String())
+	}
+	e := doc.Log.Entries[0]
+	if e.Request.Method != "GET" || e.Request.URL != r.url+"/room?token=REDACTED&x=1" || e.Response.Status != 101 || e.Role != "server" {
+		t.Fatalf("entry: %+v", e)
+	}
+	if got := fmt.Sprint(e.Messages); got != "[{receive hello} {send hi}]" {
+		t.Fatalf("messages %s", got)
+	}
+}
+
 // TestListenReject: --reject refuses the upgrade with its status and body,
 // the client sees the status, and the socket ends failed, not closed.
 func TestListenReject(t *testing.T) {
@@ -265,6 +333,7 @@ func TestListenUsage(t *testing.T) {
 		{"on-open not for a socket", []string{"listen", "--json", "--on-open", "/quit", "127.0.0.1:0"}, "not a socket command"},
 		{"cert without key", []string{"listen", "--json", "--cert", "x.pem", "127.0.0.1:0"}, "--cert and --key"},
 		{"two addresses", []string{"listen", "--json", "1", "2"}, "accepts at most 1 arg"},
+		{"stay false", []string{"listen", "--json", "--stay=false", "127.0.0.1:0"}, "a listener always runs"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,6 +342,29 @@ func TestListenUsage(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q (want 2 and %q)", code, stderr, tc.msg)
 			}
 		})
+	}
+}
+
+// TestListenOnOpenKinds: --on-open takes only lines that act on the one
+// socket that opened; relay controls, expectations and script commands
+// would otherwise be accepted and then silently do nothing on every open.
+func TestListenOnOpenKinds(t *testing.T) {
+	for line, ok := range map[string]bool{
+		"hello": true, "/binary 00ff": true, "/json {}": true, "/ping hb": true, "/close 4001 bye": true,
+		"/abort": true, "/fin": true, "/mute": true, "/frame op=ping x": true, "/raw 00": true,
+		"/fragment 2 ab": true, "/emit chat": true,
+		"/hold up": false, "/release all": false, "/discard all": false, "/delay up 1s": false,
+		"/throttle up 10": false, "/drop up 1": false, "/up hi": false, "/down hi": false,
+		"/expect state open": false, "/reconnect": false, "/wait 1s": false, "/to 1": false,
+		"/connect ws://127.0.0.1:1/": false, "/quit": false,
+	} {
+		_, err := listenFlags{onOpen: []string{line}}.options("127.0.0.1:0")
+		if (err == nil) != ok {
+			t.Errorf("--on-open %q: err %v, want ok=%v", line, err, ok)
+		}
+		if err != nil && !ok && !strings.Contains(err.Error(), "not a socket command") && !strings.Contains(err.Error(), "--on-open") {
+			t.Errorf("--on-open %q: %v does not say why", line, err)
+		}
 	}
 }
 
@@ -320,6 +412,38 @@ func TestListenBroadcastSkipsEnded(t *testing.T) {
 	if d := find(r.all(), is("type", "dropped")); len(d) != 0 {
 		t.Fatalf("dropped for an ended socket: %v", d)
 	}
+
+	// The field bug: a pool that still holds the closed socket beside a
+	// live one. /to all writes to the live one (its echo comes back) and
+	// reports nothing for the closed one.
+	echo := exec.Command("node", peerPath(t, "ws_echo_client.js"), r.url+"/live", "plain")
+	if err := echo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	echoDone := make(chan error, 1)
+	go func() { echoDone <- echo.Wait() }()
+	r.wait("second open", and(is("conn", "2"), is("to", "open")))
+	r.send("/to all", "to the live one")
+	r.wait("echo", and(is("conn", "2"), is("type", "message"), is("dir", "in"), is("text", "to the live one")))
+	r.send("/close 1000")
+	r.wait("second closed", and(is("conn", "2"), is("to", "closed"), is("code", "1000")))
+	if err := <-echoDone; err != nil {
+		t.Fatalf("echo client: %v", err)
+	}
+	if d := find(r.all(), is("type", "dropped")); len(d) != 0 {
+		t.Fatalf("dropped for an ended socket: %v", d)
+	}
+	if n := len(find(r.all(), and(is("type", "message"), is("dir", "out"), is("text", "to the live one")))); n != 1 {
+		t.Fatalf("the broadcast was written %d times, want once (to #2 alone)", n)
+	}
+
+	// Named with /to N, a closed socket gets the message as dropped, with
+	// the reason: never a crash, never silence.
+	r.send("/to 1", "to the closed one")
+	d := r.wait("dropped", and(is("conn", "1"), is("type", "dropped")))
+	if d["reason"] != "socket is closed" {
+		t.Fatalf("dropped: %v", d)
+	}
 }
 
 // TestListenTLS: --tls serves wss:// with a certificate written to a file
@@ -333,6 +457,46 @@ func TestListenTLS(t *testing.T) {
 	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+caFile(t, r))
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "hello over tls") {
+		t.Fatalf("client: %v\n%s", err, out)
+	}
+	r.wait("closed", and(is("to", "closed"), is("code", "1000")))
+	// The certificate is made for this run alone: its file goes with it.
+	ca := caFile(t, r)
+	if code := r.stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.stderrText())
+	}
+	if _, err := os.Stat(filepath.Dir(ca)); !os.IsNotExist(err) {
+		t.Fatalf("the CA file's directory outlives the run: %v", err)
+	}
+}
+
+// TestListenCertKey: --cert and --key serve wss:// with the user's own
+// certificate, which a client trusting it accepts.
+func TestListenCertKey(t *testing.T) {
+	cert, certPEM, err := lab.SelfSignedCert("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startListen(t, "127.0.0.1:0", "--cert", certFile, "--key", keyFile, "--on-open", "hello over your tls")
+	if !strings.HasPrefix(r.url, "wss://") {
+		t.Fatalf("url %s", r.url)
+	}
+	cmd := exec.Command("node", peerPath(t, "ws_client.js"), r.url+"/", "plain")
+	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+certFile)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "hello over your tls") {
 		t.Fatalf("client: %v\n%s", err, out)
 	}
 	r.wait("closed", and(is("to", "closed"), is("code", "1000")))

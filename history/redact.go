@@ -168,20 +168,22 @@ func RedactEvent(ev session.Event) session.Event {
 // redactEvent is RedactEvent for the hot path: it returns ev itself, without
 // copying, when there is nothing to redact (every message event).
 func redactEvent(ev *session.Event) *session.Event {
-	if ev.URL == "" && ev.Headers == nil && ev.RequestHeaders == nil && ev.Error == "" &&
+	if ev.URL == "" && ev.Path == "" && ev.Headers == nil && ev.RequestHeaders == nil && ev.Error == "" &&
 		ev.Detail == "" && ev.Reason == "" && ev.Body == "" {
 		return ev
 	}
-	u, errText, detail := RedactURL(ev.URL), redactText(ev.Error), redactText(ev.Detail)
+	// Path is an accepted socket's request target: its query holds the
+	// client's token as a dialed URL would.
+	u, path, errText, detail := RedactURL(ev.URL), RedactURL(ev.Path), redactText(ev.Error), redactText(ev.Detail)
 	reason, body := redactText(ev.Reason), redactText(ev.Body)
 	headers, hchanged := redactHeaders(ev.Headers)
 	sent, schanged := redactHeaders(ev.RequestHeaders)
-	if u == ev.URL && errText == ev.Error && detail == ev.Detail && reason == ev.Reason &&
+	if u == ev.URL && path == ev.Path && errText == ev.Error && detail == ev.Detail && reason == ev.Reason &&
 		body == ev.Body && !hchanged && !schanged {
 		return ev
 	}
 	c := *ev
-	c.URL, c.Error, c.Detail, c.Reason, c.Body, c.Headers = u, errText, detail, reason, body, headers
+	c.URL, c.Path, c.Error, c.Detail, c.Reason, c.Body, c.Headers = u, path, errText, detail, reason, body, headers
 	c.RequestHeaders = sent
 	return &c
 }

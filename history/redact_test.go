@@ -158,3 +158,23 @@ func TestRecordingRedactsSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactRequestPath: an accepted socket's request event carries the
+// client's path with its query; a token there is a secret like one in a
+// dialed URL, on disk and so in every export made from it.
+func TestRedactRequestPath(t *testing.T) {
+	req := session.Event{Time: t0, Conn: 1, Type: session.EventRequest, Role: session.RoleServer, Method: "GET",
+		Path: "/a?token=s3cr3t&x=1", Remote: "127.0.0.1:5000",
+		RequestHeaders: http.Header{"Authorization": {"Bearer hunter2"}}}
+	red := RedactEvent(req)
+	if red.Path != "/a?token=REDACTED&x=1" || red.RequestHeaders.Get("Authorization") != "REDACTED" {
+		t.Errorf("redacted request: path %q, headers %v", red.Path, red.RequestHeaders)
+	}
+	if req.Path != "/a?token=s3cr3t&x=1" {
+		t.Error("RedactEvent modified the caller's path")
+	}
+	data := string(readFile(t, record(t, t.TempDir(), []session.Event{req}, false)))
+	if strings.Contains(data, "s3cr3t") || !strings.Contains(data, "x=1") {
+		t.Errorf("recorded: %s", data)
+	}
+}

@@ -118,14 +118,14 @@ func (l *Listener) serveConn(nc net.Conn) {
 	case errors.Is(err, io.EOF), errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, net.ErrClosed):
 		return // gone before a request, silent, or shut: nobody to answer
 	default:
-		var ne net.Error
-		var ae tls.AlertError
-		if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return // reset, or gone halfway through its request
-		}
-		if _, ok := nc.(*tls.Conn); ok && (errors.As(err, &ae) || strings.HasPrefix(err.Error(), "tls: ")) {
+		if tc, ok := nc.(*tls.Conn); ok && !tc.ConnectionState().HandshakeComplete {
+			// A client that does not trust our certificate, say.
 			l.refused(nc, "failed the TLS handshake: "+err.Error())
 			return
+		}
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return // reset, or gone halfway through its request
 		}
 		w.fail(http.StatusBadRequest, "malformed request: "+err.Error())
 		l.refused(nc, "sent a malformed request (answered 400): "+err.Error())

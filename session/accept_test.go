@@ -94,6 +94,21 @@ func TestListenPlainHTTPToTLS(t *testing.T) {
 	r.wait(0, 10*time.Second, "plain HTTP error", func(ev Event) bool {
 		return ev.Type == EventError && strings.Contains(ev.Error, "plain HTTP to this wss:// listener")
 	})
+	// A client that does not trust the certificate gives up in the TLS
+	// handshake: that is said too, with the client's address.
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	tc := tls.Client(nc, &tls.Config{ServerName: "127.0.0.1"})
+	if err := tc.Handshake(); err == nil {
+		t.Fatal("the client trusted a self-signed certificate")
+	}
+	tc.Close()
+	r.wait(0, 10*time.Second, "TLS handshake error", func(ev Event) bool {
+		return ev.Type == EventError && strings.Contains(ev.Error, "client "+nc.LocalAddr().String()+" failed the TLS handshake: ")
+	})
 }
 
 // TestListenCloseDropsSilentClients: Close does not wait for a client that

@@ -32,6 +32,7 @@ type Conn struct {
 	queue       []outItem // not yet written: queued while not open, backlog while open
 	cur         *link     // the open connection, from open until closed
 	userClosed  bool      // the user closed or aborted: do not reconnect
+	userEnd     string    // how: "/close" or "/abort", for what is sent after
 	manual      bool      // the user asked to reconnect now
 	attemptN    int       // reconnect attempts since the last open
 	dialCancel  context.CancelFunc
@@ -214,8 +215,8 @@ func (c *Conn) enqueue(it outItem) {
 		}
 		c.drop(it, "socket is closing")
 	case StateClosed:
-		if c.userClosed {
-			c.drop(it, "sent after /close: the socket is closed")
+		if c.userClosed && c.userEnd != "" {
+			c.drop(it, "sent after "+c.userEnd+": the socket is closed")
 			return
 		}
 		c.drop(it, "socket is closed")
@@ -252,6 +253,7 @@ func (c *Conn) Close(code int, reason string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.userEnd = "/close"
 	c.closeLocked(code, reason, "")
 	return nil
 }
@@ -276,6 +278,7 @@ func (c *Conn) CloseWhenSent(code int, reason string) error {
 		return nil
 	}
 	c.userClosed = true
+	c.userEnd = "/close"
 	c.manual = false
 	if c.drain == nil {
 		// The first graceful close wins: a script's /close 4000 is not
@@ -414,6 +417,10 @@ func (c *Conn) beginClosing(initiator string, code int, reason, detail, dropWhy 
 func (c *Conn) Abort() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.state.Final() {
+		return // nothing left to abort (/forget of a socket the peer closed)
+	}
+	c.userEnd = "/abort"
 	c.stopPending("aborted while connecting")
 	if c.cur != nil && (c.state == StateOpen || c.state == StateClosing) {
 		c.cur.abort("aborted: TCP dropped without a close handshake")
@@ -428,7 +435,7 @@ func (c *Conn) Reconnect() {
 	if c.role != RoleClient || c.err != nil || c.m.shut.Load() {
 		return
 	}
-	c.userClosed = false
+	c.userClosed, c.userEnd = false, ""
 	c.manual = true
 	c.attemptN = 0
 	c.drain = nil // a graceful close asked for earlier does not outlive a reconnect

@@ -100,6 +100,11 @@ func serverHandshake(ctx context.Context, w http.ResponseWriter, r *http.Request
 		return nil, refuse(w, status, body, "refused on purpose (--reject)", reqHeader)
 	}
 
+	if ctx.Err() != nil { // called off before we answered
+		return nil, fmt.Errorf("upgrade called off: %w: %w", ctx.Err(),
+			refuse(w, http.StatusServiceUnavailable, "the upgrade was called off before the 101", "", reqHeader))
+	}
+
 	key := r.Header.Get("Sec-WebSocket-Key")
 	h := http.Header{}
 	h.Set("Upgrade", "websocket")
@@ -128,8 +133,10 @@ func serverHandshake(ctx context.Context, w http.ResponseWriter, r *http.Request
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			refuse(w, http.StatusServiceUnavailable, "shutting down", "", reqHeader)
-			return nil, fmt.Errorf("handshake delay cut short: %w", ctx.Err())
+			// Closed (or shut down) before the 101: the refusal is the answer
+			// the client got, so it is reported like one.
+			he := refuse(w, http.StatusServiceUnavailable, "the upgrade was called off before the 101", "", reqHeader)
+			return nil, fmt.Errorf("handshake delay cut short: %w: %w", ctx.Err(), he)
 		case <-r.Context().Done():
 			t.Stop()
 			return nil, fmt.Errorf("client %s went away during the handshake delay", r.RemoteAddr)

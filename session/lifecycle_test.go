@@ -551,3 +551,39 @@ func TestCloseThenCloseWhenSentWhileConnecting(t *testing.T) {
 		}
 	}
 }
+
+// TestSendAfterTheEnd: what is sent to an ended socket is dropped with the
+// reason that fits how it ended: after our /close or /abort, or after the
+// peer closed (an /abort then, as /forget does, changes nothing).
+func TestSendAfterTheEnd(t *testing.T) {
+	s := startLab(t, lab.Options{})
+	for _, tc := range []struct {
+		name, path string
+		end        func(*Conn)
+		want       string
+	}{
+		{"our close", "/echo", func(c *Conn) { c.Close(1000, "") }, "sent after /close: the socket is closed"},
+		{"our abort", "/echo", func(c *Conn) { c.Abort() }, "sent after /abort: the socket is closed"},
+		{"peer closed, then abort", "/close", func(c *Conn) {}, "socket is closed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRecorder(t)
+			c := r.m.Open(Options{URL: s.URL(tc.path)})
+			r.waitState(1, StateOpen)
+			tc.end(c)
+			r.waitEnd(c)
+			c.Abort()
+			cmd, err := ParseCommand("late")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.m.Do(1, cmd); err != nil {
+				t.Fatal(err)
+			}
+			d := r.wait(1, 10*time.Second, "dropped", func(ev Event) bool { return ev.Type == EventDropped })
+			if d.Reason != tc.want {
+				t.Fatalf("dropped: %q, want %q", d.Reason, tc.want)
+			}
+		})
+	}
+}

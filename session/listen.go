@@ -170,7 +170,11 @@ func (l *Listener) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	c.setState(StateConnecting, Event{URL: req.Path})
 	c.mu.Unlock()
 	if full {
-		_ = refuse(w, http.StatusServiceUnavailable, fmt.Sprintf("at most %d connections (--max-conns)", l.o.MaxConns), "", req.Header)
+		var he *HandshakeError
+		if errors.As(refuse(w, http.StatusServiceUnavailable, fmt.Sprintf("at most %d connections (--max-conns)", l.o.MaxConns), "", req.Header), &he) {
+			// Our answer, as for any refusal (--reject, a bad request).
+			c.emit(Event{Type: EventHandshake, Status: he.Status, Headers: he.Header, Body: he.Body, RequestHeaders: he.RequestHeader})
+		}
 		c.mu.Lock()
 		c.setState(StateFailed, Event{Status: http.StatusServiceUnavailable, Error: fmt.Sprintf("refused: %d sockets already open (--max-conns)", l.o.MaxConns)})
 		c.mu.Unlock()
@@ -229,6 +233,12 @@ func (c *Conn) acceptOnceThen(w http.ResponseWriter, r *http.Request, sc serverC
 	defer cancel()
 	c.mu.Lock()
 	c.dialCancel, c.dialWhy = cancel, ""
+	if c.userClosed && c.drain == nil {
+		// Closed or aborted after the request arrived but before the
+		// answer could be cancelled: call it off now, as the dialer does.
+		c.dialWhy = "closed while connecting"
+		cancel()
+	}
 	c.mu.Unlock()
 	hr, err := serverHandshake(ctx, w, r, sc)
 	var he *HandshakeError

@@ -2,10 +2,12 @@ package session
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
@@ -188,4 +190,165 @@ func TestListenFaults(t *testing.T) {
 	r.wait(2, 5*time.Second, "close read after unmute", func(ev Event) bool {
 		return ev.Type == EventFrame && ev.Dir == DirIn && ev.Opcode == "close"
 	})
+}
+
+// TestListenMaxConns: with MaxConns 1 a second client is refused with 503
+// while the first is up (its socket ends failed, with the status), and a
+// client that comes after the first has ended is accepted.
+func TestListenMaxConns(t *testing.T) {
+	r := newRecorder(t)
+	l, err := r.m.Listen(ListenOptions{Addr: "127.0.0.1:0", MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc1, _ := rawClient(t, l.URL())
+	r.waitState(1, StateOpen)
+
+	addr := strings.TrimPrefix(l.URL(), "ws://")
+	nc2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc2.Close()
+	fmt.Fprintf(nc2, "GET /second HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+	resp, err := http.ReadResponse(bufio.NewReader(nc2), nil)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second client: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	failed := r.waitState(2, StateFailed)
+	if failed.Status != http.StatusServiceUnavailable || !strings.Contains(failed.Error, "--max-conns") {
+		t.Fatalf("refused socket: %s", failed.AppendJSON(nil))
+	}
+	if n := count(r.of(2), func(ev Event) bool {
+		return ev.Type == EventHandshake && ev.Status == http.StatusServiceUnavailable && strings.Contains(ev.Body, "--max-conns")
+	}); n != 1 {
+		t.Fatalf("%d handshake events with our 503, want 1 (the Timeline shows what we answered)", n)
+	}
+
+	nc1.Close() // TCP lost: the first socket ends (1006), its place is free
+	r.waitEnd(r.m.Conn(1))
+	rawClient(t, l.URL())
+	r.waitState(3, StateOpen)
+}
+
+// TestListenKeepalive: the listener's keepalive pings reach a real client,
+// whose pongs report the round trip; a client that never answers is
+// dropped after the ping timeout when PingTimeoutClose is set.
+func TestListenKeepalive(t *testing.T) {
+	r := newRecorder(t)
+	l, err := r.m.Listen(ListenOptions{Addr: "127.0.0.1:0", Conn: Options{
+		PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond, PingTimeoutClose: true,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := startEchoClient(t, "node-ws", l.URL()+"/keepalive", false)
+	r.waitState(1, StateOpen)
+	ping := r.wait(1, 10*time.Second, "keepalive ping", func(ev Event) bool {
+		return ev.Type == EventFrame && ev.Dir == DirOut && ev.Opcode == "ping" && ev.Auto
+	})
+	if ping.Masked {
+		t.Fatalf("a server's ping is masked: %s", ping.AppendJSON(nil))
+	}
+	pong := r.wait(1, 10*time.Second, "pong", func(ev Event) bool {
+		return ev.Type == EventFrame && ev.Dir == DirIn && ev.Opcode == "pong" && ev.ID == ping.ID
+	})
+	if pong.RTTMS <= 0 || !bytes.Equal(pong.Data, ping.Data) {
+		t.Fatalf("pong: %s", pong.AppendJSON(nil))
+	}
+	close, _ := ParseCommand("/close 1000")
+	if err := r.m.Do(1, close); err != nil {
+		t.Fatal(err)
+	}
+	if res := result(t, client); res.Code != 1000 {
+		t.Fatalf("client saw %+v", res)
+	}
+	r.waitEnd(r.m.Conn(1))
+
+	// A client that reads nothing answers no ping.
+	rawClient(t, l.URL())
+	last := r.wait(2, 10*time.Second, "dropped for the ping timeout", func(ev Event) bool {
+		return ev.Type == EventState && ev.To == StateClosed
+	})
+	if last.Code != 1006 || !strings.Contains(last.Detail, "ping timeout") {
+		t.Fatalf("closed: %s", last.AppendJSON(nil))
+	}
+}
+
+// TestListenCloseDuringHandshakeDelay: /close while the 101 is held refuses
+// the upgrade; the client gets a 503 and the socket's Timeline shows that
+// answer: a handshake event with the status, and the status on failed.
+func TestListenCloseDuringHandshakeDelay(t *testing.T) {
+	r := newRecorder(t)
+	l, err := r.m.Listen(ListenOptions{Addr: "127.0.0.1:0", HandshakeDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(l.URL(), "ws://")
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprintf(nc, "GET /held HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
+	r.waitState(1, StateConnecting)
+	closeCmd, _ := ParseCommand("/close 1000")
+	if err := r.m.Do(1, closeCmd); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("client: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	failed := r.waitState(1, StateFailed)
+	if failed.Status != http.StatusServiceUnavailable || !strings.Contains(failed.Error, "closed while connecting") {
+		t.Fatalf("failed: %s", failed.AppendJSON(nil))
+	}
+	hs := r.wait(1, time.Second, "handshake", func(ev Event) bool { return ev.Type == EventHandshake })
+	if hs.Status != http.StatusServiceUnavailable || strings.Contains(hs.Body, "shutting down") {
+		t.Fatalf("handshake: %s", hs.AppendJSON(nil))
+	}
+}
+
+// TestListenCloseBeforeAnswer: a /close that lands between the request's
+// connecting event and the moment the answer can be cancelled (the window
+// the user sees as "connecting") still calls the upgrade off: 503, failed
+// "closed while connecting", never a socket that opens after the user
+// closed it, nor one that waits out the whole handshake delay.
+func TestListenCloseBeforeAnswer(t *testing.T) {
+	for _, delay := range []time.Duration{0, time.Hour} {
+		t.Run(delay.String(), func(t *testing.T) {
+			r := newRecorder(t)
+			c := r.m.newConn(RoleServer, Options{}.withDefaults())
+			c.mu.Lock()
+			c.running, c.done = true, make(chan struct{})
+			c.setState(StateConnecting, Event{URL: "/x"})
+			c.mu.Unlock()
+			if err := c.Close(1000, ""); err != nil { // the user's /close, in the window
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", "/x", nil)
+			req.Header.Set("Upgrade", "websocket")
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+			req.Header.Set("Sec-WebSocket-Version", "13")
+			w := httptest.NewRecorder()
+			if lk := c.acceptOnceThen(w, req, serverConfig{HandshakeDelay: delay}, nil, nil); lk != nil {
+				t.Fatal("the socket opened after the user closed it")
+			}
+			c.mu.Lock()
+			c.running = false
+			close(c.done)
+			c.mu.Unlock()
+			if w.Code != http.StatusServiceUnavailable {
+				t.Fatalf("answered %d", w.Code)
+			}
+			failed := r.waitState(1, StateFailed)
+			if failed.Status != http.StatusServiceUnavailable || failed.Error != "closed while connecting" {
+				t.Fatalf("failed: %s", failed.AppendJSON(nil))
+			}
+		})
+	}
 }
