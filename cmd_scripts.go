@@ -305,7 +305,7 @@ func (r *fileRun) failure() string {
 func (c *cli) runFile(f *script.File, tf testFlags) *fileRun {
 	run := &fileRun{file: f, events: newTailBuffer(64 << 10)}
 	m := session.NewManager(session.ManagerOptions{})
-	h := &headless{m: m, book: newConnBook(m), base: c.conn, out: syncOutput{bufio.NewWriterSize(run.events, 4<<10)}, expectTimeout: tf.expectTimeout, wholeScript: true}
+	h := &headless{m: m, book: newConnBook(m), base: c.conn, out: bufio.NewWriterSize(run.events, 4<<10), expectTimeout: tf.expectTimeout, wholeScript: true}
 	var mu sync.Mutex
 	h.onExpect = func(line int, r script.Result) {
 		mu.Lock()

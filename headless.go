@@ -36,7 +36,7 @@ type headless struct {
 	base   connFlags
 	stay   bool
 	rec    recorder
-	out    output
+	out    *bufio.Writer
 	target int // /to: 0 = every socket
 
 	// listener, when set, is the listen mode: the run ends on /quit or
@@ -143,7 +143,7 @@ func (h *headless) run(in io.Reader, sigs <-chan os.Signal) int {
 			out = false
 		}
 	})
-	h.out.Close()
+	h.out.Flush()
 	<-allEnded
 	if h.failed.Load() {
 		return 1
@@ -516,14 +516,9 @@ func notifySignals() chan os.Signal {
 	return sigs
 }
 
-// newOutput buffers the headless mode's stdout and writes it on a
-// goroutine of its own; it is flushed whenever the event stream pauses.
-func newOutput(w io.Writer) output { return newAsyncOutput(w) }
-
-// syncOutput is an output written in the caller's goroutine.
-type syncOutput struct{ *bufio.Writer }
-
-func (o syncOutput) Close() error { return o.Flush() }
+// newOutput buffers the headless mode's stdout; it is flushed whenever the
+// event stream pauses.
+func newOutput(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }
 
 // waitOpenError says why /wait open gave up: the socket ended without
 // opening, or it was still on its way when the wait ran out.
