@@ -197,10 +197,13 @@ func (fs *fields) jsonString(name, value string) {
 	*fs = append(*fs, Field{Name: inert(name), Value: jsonInertString(value), JSON: true})
 }
 
-// json adds a JSON value; JSON text holds no raw control bytes, but may be
-// long, so it is cut like any value (and then no longer flagged as JSON).
+// json adds a JSON value, without its insignificant space: compact JSON
+// holds no raw control bytes (a value taken whole from a message may hold
+// CR or LF between its tokens). A long value is cut like any value, and
+// then no longer flagged as JSON; so is one that is not valid after all.
 func (fs *fields) json(name string, value []byte) {
-	if len(value) > fieldMax {
+	value = compactJSON(value)
+	if len(value) > fieldMax || bytes.ContainsFunc(value, func(r rune) bool { return r < 0x20 }) {
 		fs.add(name, string(value))
 		return
 	}
@@ -248,7 +251,7 @@ func (fs *fields) payload(name string, p []byte) {
 	case len(p) == 0:
 		fs.add(name, "")
 	case looksJSON(p) && json.Valid(p):
-		fs.json(name, compactJSON(p))
+		fs.json(name, p)
 	case utf8.Valid(p):
 		fs.add(name, string(p))
 	default:
