@@ -707,14 +707,7 @@ func (l *link) finish(readErr error) {
 			l.peerEOF()
 			// Keep reading nothing: wait for our close frame to go, then
 			// end (the peer cannot answer it).
-			c.mu.Lock()
-			for !l.ended && l.writerOn {
-				done := l.writerDone
-				c.mu.Unlock()
-				<-done
-				c.mu.Lock()
-			}
-			c.mu.Unlock()
+			l.waitWriterIdle()
 		}
 	}
 	c.mu.Lock()
@@ -818,14 +811,22 @@ func (l *link) relayEOF() {
 	}
 	// The other leg ended with a FIN each way: write what is left here
 	// (its FIN last) before ending.
+	l.waitWriterIdle()
+}
+
+// waitWriterIdle waits until the writer has nothing left to write (it
+// stops when its work is done) or the connection has ended; c.mu must not
+// be held.
+func (l *link) waitWriterIdle() {
+	c := l.c
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for !l.ended && l.writerOn {
 		done := l.writerDone
 		c.mu.Unlock()
 		<-done
 		c.mu.Lock()
 	}
-	c.mu.Unlock()
 }
 
 // peerEOF handles TCP ending without a close frame: it is reported, and
