@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -301,9 +300,6 @@ func refuseAsUpstream(w http.ResponseWriter, he *HandshakeError) {
 	}
 	if _, ok := h["Content-Type"]; !ok {
 		h["Content-Type"] = nil // no type of our own guessing
-	}
-	if len(he.raw) > 0 {
-		h.Set("Content-Length", strconv.Itoa(len(he.raw)))
 	}
 	w.WriteHeader(he.Status)
 	_, _ = w.Write(he.raw)
