@@ -558,7 +558,7 @@ func (l *link) flushRead() {
 	if len(l.batch) == 0 {
 		return
 	}
-	l.c.m.q.pushBatchWait(&l.batch)
+	l.c.m.q.pushBatchWait(&l.batch, true)
 	l.batchBytes = 0
 }
 
