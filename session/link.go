@@ -72,6 +72,11 @@ type link struct {
 	// Both are set before the reader starts and never change.
 	peer *link
 	dir  string
+	// inlineTo is the other leg while our reader writes on it
+	// (forwardFrom); guarded by c.mu.
+	inlineTo *link
+	quiet    bool        // the writer's: a reader writes for it (forwardFrom)
+	lateWake *time.Timer // the reader's: see wakeLate
 
 	cdc *codecState // shared by the reader and the writer; see codecState
 
@@ -345,16 +350,13 @@ func (l *link) readData(h wsframe.Header) error {
 	var last *outItem
 	if l.fwdFrames {
 		// Relay: each frame goes on as it arrived, fragmentation kept.
-		l.flushRead()
 		it := outItem{kind: itemForward, hdr: wsframe.Header{Fin: h.Fin, Opcode: h.Opcode}, data: l.msg[start:], arrived: time.Now()}
 		if !h.Fin {
-			c.pair.forward(l.dir, it)
-			l.waitPeer()
+			l.forward(it)
 			return nil
 		}
-		// The last frame goes once the message is reported (below): the
-		// goroutine woken last runs first, and that must be the other
-		// leg's writer, not the event consumers.
+		// The last frame goes once the message is reported (below), so
+		// that its event comes after the message read.
 		it.msg, it.opcode, it.frags = l.msg, wsframe.OpcodeName(l.msgOp), l.msgFrames
 		last = &it
 	}
@@ -382,16 +384,27 @@ func (l *link) readData(h wsframe.Header) error {
 		l.sendAuto(outs)
 	}
 	if last != nil {
-		l.flushRead() // the read before its forwarded write
-		c.pair.forward(l.dir, *last)
-		l.waitPeer()
+		l.forward(*last)
 	}
 	if l.peer != nil && !l.fwdFrames {
-		l.flushRead()
-		c.pair.route(c, l.dir, op, data, now)
+		l.stageRead()
+		c.pair.route(l, l.dir, op, data, now)
+		c.m.q.wake()
 		l.waitPeer()
 	}
 	return nil
+}
+
+// forward sends an item this reader read on to the other leg, then
+// waits while that leg is far behind. The events of the read are queued
+// before the write's (stageRead), but the consumer is woken after the
+// write: on a busy machine waking it first delays the write by the
+// system call that wakes a thread for it.
+func (l *link) forward(it outItem) {
+	l.stageRead()
+	l.c.pair.target(l.dir).forwardFrom(l, it)
+	l.c.m.q.wake()
+	l.waitPeer()
 }
 
 // relayBacklog is how many items may wait to be written on a relay's
@@ -468,7 +481,7 @@ func (l *link) readControl(h wsframe.Header) error {
 		if l.peer != nil {
 			// Relay: the ping goes on, and the pong comes back from the
 			// other side, so the app's keepalive sees the server.
-			c.pair.forward(l.dir, outItem{kind: itemPing, data: payload, arrived: time.Now()})
+			l.forward(outItem{kind: itemPing, data: payload, arrived: time.Now()})
 			return nil
 		}
 		c.mu.Lock()
@@ -492,7 +505,7 @@ func (l *link) readControl(h wsframe.Header) error {
 		c.emitWait(ev)
 		if l.peer != nil && ev.ID == 0 {
 			// A pong to one of our own pings stays here.
-			c.pair.forward(l.dir, outItem{kind: itemPong, data: payload, arrived: time.Now()})
+			l.forward(outItem{kind: itemPong, data: payload, arrived: time.Now()})
 		}
 	case wsframe.OpClose:
 		code, reason, v := wsframe.ParseClose(payload)
@@ -559,6 +572,16 @@ func (l *link) flushRead() {
 		return
 	}
 	l.c.m.q.pushBatchWait(&l.batch, true)
+	l.batchBytes = 0
+}
+
+// stageRead is flushRead without waking the consumer: the caller wakes it
+// (eventQueue.wake) once it has written what the events lead to.
+func (l *link) stageRead() {
+	if len(l.batch) == 0 {
+		return
+	}
+	l.c.m.q.pushBatchWait(&l.batch, false)
 	l.batchBytes = 0
 }
 
@@ -748,8 +771,14 @@ func (l *link) finish(readErr error) {
 		// that ended with a FIN each way leaves the other leg to write
 		// what it still has, then its own FIN, when that side had
 		// half-closed too.
-		go l.peer.dropWith(fmt.Sprintf("the %s leg ended without a close handshake: TCP dropped", c.leg), l.halfDone)
+		go l.peer.dropWith(droppedWhy(c.leg), l.halfDone)
 	}
+}
+
+// droppedWhy is why a relay leg is dropped when the other one, leg, ended
+// without a close handshake.
+func droppedWhy(leg string) string {
+	return fmt.Sprintf("the %s leg ended without a close handshake: TCP dropped", leg)
 }
 
 // dropWith drops TCP unless this leg has already ended, or, with

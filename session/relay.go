@@ -320,8 +320,9 @@ func dialErrorText(err error, cfg *dialConfig, ctx context.Context, o Options) s
 func (p *Pair) state(dir string) *dirState { return p.dirs[dir] }
 
 // route decides what happens to a whole message read in dir: forwarded
-// (with the delay and throttle of the direction), dropped, or held.
-func (p *Pair) route(from *Conn, dir, opcode string, data []byte, at time.Time) {
+// (with the delay and throttle of the direction), dropped, or held; r is
+// the reader that read it.
+func (p *Pair) route(r *link, dir, opcode string, data []byte, at time.Time) {
 	p.mu.Lock()
 	s := p.state(dir)
 	switch {
@@ -329,19 +330,19 @@ func (p *Pair) route(from *Conn, dir, opcode string, data []byte, at time.Time) 
 		s.drop--
 		left := s.drop
 		p.mu.Unlock()
-		id := from.m.nextID.Add(1)
-		from.emit(Event{Type: EventDropped, Dir: dir, ID: id, Opcode: opcode, Len: len(data), Reason: fmt.Sprintf("dropped by /drop (%d more to drop %s)", left, dir)})
+		id := r.c.m.nextID.Add(1)
+		r.c.emit(Event{Type: EventDropped, Dir: dir, ID: id, Opcode: opcode, Len: len(data), Reason: fmt.Sprintf("dropped by /drop (%d more to drop %s)", left, dir)})
 		return
 	case s.hold && (s.holdRe == nil || s.holdRe.Match(data)):
-		id := from.m.nextID.Add(1)
+		id := r.c.m.nextID.Add(1)
 		p.held = append(p.held, heldMsg{id: id, dir: dir, opcode: opcode, data: data, at: at})
 		p.mu.Unlock()
-		from.emit(Event{Type: EventHeld, Dir: dir, ID: id, Opcode: opcode, Len: len(data), Data: data})
+		r.c.emit(Event{Type: EventHeld, Dir: dir, ID: id, Opcode: opcode, Len: len(data), Data: data})
 		return
 	}
 	delay, rate := s.delay, s.throttle
 	p.mu.Unlock()
-	p.forward(dir, outItem{kind: itemData, opcode: opcode, data: data, arrived: at, delay: delay, rate: rate})
+	p.target(dir).forwardFrom(r, outItem{kind: itemData, opcode: opcode, data: data, arrived: at, delay: delay, rate: rate})
 }
 
 // passthrough reports whether frames in dir may be forwarded one by one as

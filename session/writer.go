@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/wsinspect/wsinspect/internal/wsframe"
@@ -105,28 +106,146 @@ func (l *link) writeLoop(done chan struct{}) {
 			l.pingWritten(it) // a relay's forwarded ping is not ours: its pong goes back
 		}
 		c.mu.Unlock()
-
-		if it.delay > 0 && !l.sleepUntil(it.arrived.Add(it.delay)) {
-			l.writeFailed(it, errStopped)
-			continue
-		}
-		var err error
-		if batchable(&it) {
-			it, err = l.writeBatch(&it)
-		} else {
-			err = l.writeItem(&it)
-		}
-		if err == nil && it.rate > 0 && !l.sleepUntil(time.Now().Add(time.Duration(float64(len(it.data))/float64(it.rate)*float64(time.Second)))) {
-			err = errStopped
-		}
-		if err != nil {
-			l.writeFailed(it, err)
-			continue
-		}
-		if it.kind == itemClose || (it.kind == itemFrame && it.hdr.Opcode == wsframe.OpClose) {
-			l.closeWritten(it)
+		if err := l.write(it); err != nil {
+			l.writeFailed(err)
 		}
 	}
+}
+
+// write writes one item taken from the queue (with whatever batchable
+// items follow it), honouring its /delay and /throttle; the caller ends
+// the connection when it fails.
+func (l *link) write(it outItem) error {
+	if it.delay > 0 && !l.sleepUntil(it.arrived.Add(it.delay)) {
+		return errStopped
+	}
+	var err error
+	if batchable(&it) {
+		it, err = l.writeBatch(&it)
+	} else {
+		err = l.writeItem(&it)
+	}
+	if err == nil && it.rate > 0 && !l.sleepUntil(time.Now().Add(time.Duration(float64(len(it.data))/float64(it.rate)*float64(time.Second)))) {
+		err = errStopped
+	}
+	if err != nil {
+		return err
+	}
+	if it.kind == itemClose || (it.kind == itemFrame && it.hdr.Opcode == wsframe.OpClose) {
+		l.closeWritten(it)
+	}
+	return nil
+}
+
+// inlineMax bounds the items the reader of a relay's other leg writes
+// itself (forwardFrom): a larger one goes to the writer, whose hand-over
+// costs nothing beside its transfer.
+const inlineMax = maxBatch
+
+// forwardFrom sends an item that from, the reader of a relay's other leg,
+// has read. When this leg's writer is idle, nothing waits before the
+// item and nothing more has arrived behind it, from's goroutine writes it
+// at once, as a bare copy loop would: waking a writer goroutine costs tens
+// of microseconds per message on a busy machine (bench/README.md, relay
+// latency). Otherwise the item is queued for the writer, which writes
+// what a burst brings in few system calls (writeBatch). Either way it takes the writer's place, so one
+// goroutine at a time writes the connection.
+func (c *Conn) forwardFrom(from *link, it outItem) {
+	it.forwarded = true
+	it.id = c.m.nextID.Add(1)
+	c.mu.Lock()
+	l := c.cur
+	if c.drain != nil || c.state != StateOpen || l == nil || l.writerOn || l.ended || l.finSent ||
+		len(c.queue) > 0 || len(l.ctrl) > 0 || !batchable(&it) || len(it.data) > inlineMax ||
+		from.br.Buffered() > 0 {
+		c.enqueue(it)
+		c.mu.Unlock()
+		return
+	}
+	l.writerOn, l.inFlight = true, true
+	done := make(chan struct{})
+	l.writerDone = done
+	c.mu.Unlock()
+	if from.setInline(l) {
+		l.quiet = true // from wakes the consumer after the write (forward)
+		from.wakeLate()
+		err := l.write(it)
+		from.lateWake.Stop()
+		l.quiet = false
+		switch {
+		case !from.setInline(nil):
+			// from ended meanwhile, setting a deadline that cuts the
+			// write short (stop): this leg ends now as from's end would
+			// end it (finish), whether or not the frame got out whole.
+			l.dropWith(droppedWhy(from.c.leg), false)
+		case err != nil:
+			l.writeFailed(err)
+		}
+	} else {
+		// from has ended, so nothing would cut this write short if the
+		// peer did not read: the writer takes the item.
+		c.mu.Lock()
+		c.queue = slices.Insert(c.queue, 0, it)
+		c.mu.Unlock()
+	}
+	l.passOn(done)
+}
+
+// lateWake wakes the event consumer when a write made by forwardFrom has
+// not ended within this long (a peer that does not read): the events of
+// the read that led to it are not held back behind it.
+const lateWake = time.Millisecond
+
+// wakeLate arms this reader's lateWake timer (made on first use; only the
+// reader touches it).
+func (l *link) wakeLate() {
+	if l.lateWake == nil {
+		l.lateWake = time.AfterFunc(lateWake, l.c.m.q.wake)
+		return
+	}
+	l.lateWake.Reset(lateWake)
+}
+
+// emit reports an event of what the writer writes; while a reader writes
+// for it (quiet), the reader wakes the consumer after the write.
+func (l *link) emit(ev Event) {
+	if !l.quiet {
+		l.c.emit(ev)
+		return
+	}
+	l.c.stamp(&ev)
+	l.c.m.q.pushQuiet(ev)
+}
+
+// passOn ends a write made by forwardFrom: the writer goroutine takes
+// what was queued meanwhile, or the writer is idle again.
+func (l *link) passOn(done chan struct{}) {
+	c := l.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l.inFlight = false
+	c.closeDrained()
+	if !l.ended && (len(l.ctrl) > 0 || l.nextQueued() >= 0) {
+		go l.writeLoop(done)
+		return
+	}
+	l.writerOn = false
+	close(done)
+}
+
+// setInline records that this reader is writing on the other leg t (nil
+// when it is done), so that stop can cut short a write its peer does not
+// read. Setting reports false when this leg has ended; clearing, when it
+// ended meanwhile.
+func (l *link) setInline(t *link) bool {
+	l.c.mu.Lock()
+	defer l.c.mu.Unlock()
+	if l.ended {
+		l.inlineTo = nil
+		return false
+	}
+	l.inlineTo = t
+	return true
 }
 
 // pingWritten starts a ping's round trip as it goes out; a keepalive ping
@@ -155,7 +274,7 @@ func (l *link) dropItem(it outItem, reason string) {
 
 // writeFailed handles a failed write: the connection is broken (or was
 // dropped by us), so TCP is closed and the reader reports how it ended.
-func (l *link) writeFailed(it outItem, err error) {
+func (l *link) writeFailed(err error) {
 	c := l.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -229,7 +348,6 @@ func (l *link) writeTail(p []byte) error {
 // encodeItem appends an item's bytes on the wire to buf and reports its
 // events; itemFin is writeItem's.
 func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
-	c := l.c
 	switch it.kind {
 	case itemData:
 		op := wsframe.OpBinary
@@ -254,9 +372,9 @@ func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 			buf = l.appendFrame(buf, h, payload)
 		}
 		d := l.cdc.decode(DirOut, it.opcode, it.data, now)
-		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.data), Data: it.data, Frames: 1, Auto: it.auto, Decoded: d, LatencyMS: latency(it, now)})
+		l.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.data), Data: it.data, Frames: 1, Auto: it.auto, Decoded: d, LatencyMS: latency(it, now)})
 		if l.wire {
-			c.emit(l.frameEvent(now, h, len(payload), nil, it))
+			l.emit(l.frameEvent(now, h, len(payload), nil, it))
 		}
 	case itemForward:
 		h := wsframe.Header{Fin: it.hdr.Fin, Opcode: it.hdr.Opcode}
@@ -266,10 +384,10 @@ func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 		buf = l.appendFrame(buf, h, it.data)
 		if it.msg != nil {
 			d := l.cdc.decode(DirOut, it.opcode, it.msg, now)
-			c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.msg), Data: it.msg, Frames: it.frags, LatencyMS: latency(it, now), Decoded: d})
+			l.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: it.opcode, Len: len(it.msg), Data: it.msg, Frames: it.frags, LatencyMS: latency(it, now), Decoded: d})
 		}
 		if l.wire {
-			c.emit(l.frameEvent(now, h, len(it.data), nil, it))
+			l.emit(l.frameEvent(now, h, len(it.data), nil, it))
 		}
 	case itemFragment:
 		n := max(min(it.frags, len(it.data)), 1)
@@ -278,7 +396,7 @@ func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 			size = 1
 		}
 		d := l.cdc.decode(DirOut, "text", it.data, now)
-		c.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: "text", Len: len(it.data), Data: it.data, Frames: n, Decoded: d})
+		l.emit(Event{Time: now, Type: EventMessage, Dir: DirOut, ID: it.id, Opcode: "text", Len: len(it.data), Data: it.data, Frames: n, Decoded: d})
 		for i := range n {
 			part := it.data[min(i*size, len(it.data)):min((i+1)*size, len(it.data))]
 			if i == n-1 {
@@ -290,7 +408,7 @@ func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 			}
 			buf = l.appendFrame(buf, h, part)
 			if l.wire {
-				c.emit(l.frameEvent(now, h, len(part), nil, it))
+				l.emit(l.frameEvent(now, h, len(part), nil, it))
 			}
 		}
 	case itemPing, itemPong:
@@ -299,7 +417,7 @@ func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 			h.Opcode = wsframe.OpPong
 		}
 		buf = l.appendFrame(buf, h, it.data)
-		c.emit(l.frameEvent(now, h, len(it.data), it.data, it))
+		l.emit(l.frameEvent(now, h, len(it.data), it.data, it))
 	case itemClose:
 		l.closeWriteAt = now
 		h := wsframe.Header{Fin: true, Opcode: wsframe.OpClose}
@@ -307,7 +425,7 @@ func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 		buf = l.appendFrame(buf, h, p)
 		ev := l.frameEvent(now, h, len(p), nil, it)
 		ev.Code, ev.Reason = it.code, it.reason
-		c.emit(ev)
+		l.emit(ev)
 	case itemFrame:
 		l.closeWriteAt = now
 		h := it.hdr
@@ -322,10 +440,10 @@ func (l *link) encodeItem(it *outItem, buf []byte, now time.Time) []byte {
 		} else {
 			ev.Data = it.data
 		}
-		c.emit(ev)
+		l.emit(ev)
 	case itemRaw:
 		buf = append(buf, it.data...)
-		c.emit(Event{Time: now, Type: EventFrame, Dir: DirOut, Opcode: "raw", Len: len(it.data), Data: it.data, ID: it.id, Crafted: true})
+		l.emit(Event{Time: now, Type: EventFrame, Dir: DirOut, Opcode: "raw", Len: len(it.data), Data: it.data, ID: it.id, Crafted: true})
 	}
 	return buf
 }
@@ -582,6 +700,11 @@ func (l *link) stop(why string) {
 		// A reader of the other leg waiting for this one to write
 		// (waitPeer) looks again; never with both locks held.
 		go l.peer.c.wakeWaiters()
+	}
+	if l.inlineTo != nil {
+		// Our reader is writing on the other leg (forwardFrom), which
+		// this end dooms (finish): cut the write short.
+		_ = l.inlineTo.nc.SetWriteDeadline(time.Now())
 	}
 	if why != "" {
 		l.endWhy = why
