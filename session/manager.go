@@ -428,7 +428,6 @@ type eventQueue struct {
 	highB  int64
 	free   [][]Event // empty blocks for reuse
 	closed bool
-	taken  time.Time // when the consumer last took a block
 }
 
 // blockCap is the most events in a block (about 145 KB of Event), and
@@ -562,15 +561,6 @@ func (q *eventQueue) pushBatchWait(evs *[]Event, wake bool) {
 	}
 }
 
-// wakeSpacing is the least time between two wake-ups of a consumer
-// waiting for events. A consumer that has just taken events and finds none
-// waits this long, asleep, before it waits to be woken: each wake-up costs
-// the socket that wakes it a system call and a thread, which on two busy
-// cores more than doubled the time a message took through the relay
-// (bench/README.md). Events that stream in are then handed over a few at
-// a time, at most this much later; the first after a quiet spell, at once.
-const wakeSpacing = 200 * time.Microsecond
-
 // next removes the oldest block, waiting for one when wait is set; it
 // returns nil when there is none (closed says whether there will be none
 // ever). q.mu must be held.
@@ -582,16 +572,8 @@ func (q *eventQueue) next(wait bool) (b []Event, closed bool) {
 		if !wait {
 			return nil, false
 		}
-		if d := time.Until(q.taken.Add(wakeSpacing)); d > 0 {
-			q.mu.Unlock()
-			time.Sleep(d)
-			q.mu.Lock()
-			q.taken = time.Time{}
-			continue
-		}
 		q.more.Wait()
 	}
-	q.taken = time.Now()
 	b = q.blocks[0]
 	q.blocks[0] = nil
 	q.blocks = q.blocks[1:]

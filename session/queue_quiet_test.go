@@ -5,11 +5,10 @@ import (
 	"testing"
 )
 
-// TestEventQueueWakeSpacing: a consumer that has just taken events, and
-// so waits a little before it waits to be woken, still gets every event
-// in order, whether producers wake it per batch or push quietly and wake
-// it once after (as a relay reader does around its write).
-func TestEventQueueWakeSpacing(t *testing.T) {
+// TestEventQueueQuietPush: a consumer gets every event in order, whether
+// producers wake it per batch or push quietly and wake it once after (as
+// a relay reader does around its write).
+func TestEventQueueQuietPush(t *testing.T) {
 	q := newEventQueue(1<<20, 1<<30)
 	const n = 5000
 	done := make(chan []int)
