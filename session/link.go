@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -72,11 +73,16 @@ type link struct {
 	// Both are set before the reader starts and never change.
 	peer *link
 	dir  string
-	// inlineTo is the other leg while our reader writes on it
-	// (forwardFrom); guarded by c.mu.
-	inlineTo *link
-	quiet    bool        // the writer's: a reader writes for it (forwardFrom)
-	lateWake *time.Timer // the reader's: see wakeLate
+	// inline is the writer's: a reader of the other leg writes for it
+	// (forwardFrom), and rest is what that write handed over.
+	inline bool
+	rest   []byte
+	// tryWrite's, the writer's too.
+	raw    syscall.RawConn
+	rawFn  func(fd uintptr) bool
+	rawBuf []byte
+	rawN   int
+	rawErr error
 
 	cdc *codecState // shared by the reader and the writer; see codecState
 

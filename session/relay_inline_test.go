@@ -39,68 +39,97 @@ func current(t *testing.T, r *recorder, conn int) *link {
 	return c.cur
 }
 
-// TestRelayAbortDuringBlockedForward: the app leg's reader writes a
-// message it has read straight on to the upstream leg (forwardFrom) when
-// nothing else has arrived. When the server stops reading, that write
-// blocks; an /abort on the app leg must still end both legs (the upstream
-// leg as a TCP drop, since the app leg ended without a close handshake)
-// rather than leave the reader stuck in the write for ever. The message
-// read before the write is reported while the write is stuck.
-func TestRelayAbortDuringBlockedForward(t *testing.T) {
-	upURL, ups := rawUpstream(t)
-	r, url := startRelay(t, RelayOptions{Upstream: Options{URL: upURL}})
-	nc, _ := rawClient(t, url)
-	var srv *rawPeer
-	select {
-	case srv = <-ups:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the relay did not dial")
-	}
-	defer srv.nc.Close()
-	r.waitState(1, StateOpen)
-	r.waitState(2, StateOpen)
-	// Bounded buffers on the way to the server, which reads nothing,
-	// so that some dozens of messages fill them.
-	_ = srv.nc.SetReadBuffer(1 << 20)
-	if w, ok := current(t, r, 2).nc.(interface{ SetWriteBuffer(int) error }); ok {
-		_ = w.SetWriteBuffer(1 << 20)
-	}
-	reading := fmt.Sprintf("(*link).readLoop(%p", current(t, r, 1))
-
-	// The app sends a message only once the relay has read the one
-	// before and waits to read again, so nothing has arrived behind the
-	// one the reader writes on. A message read is reported even while
-	// its write is stuck (lateWake).
-	frame := wsframe.AppendFrame(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpBinary, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, make([]byte, 32<<10))
-	sent := 0
-	for blocked := false; !blocked; {
-		if sent == 2000 { // 64 MB: more than TCP buffers hold
-			t.Fatal("the relay's write upstream never blocked")
-		}
-		if _, err := nc.Write(frame); err != nil {
-			t.Fatal(err)
-		}
-		sent++
-		r.wait(1, 10*time.Second, "the message read", func(ev Event) bool {
-			return count(r.of(1), func(ev Event) bool { return ev.Type == EventMessage && ev.Dir == DirIn }) == sent
-		})
-		for {
-			if blocked = waitingIn("(*Conn).forwardFrom"); blocked || waitingIn(reading) {
-				break
+// TestRelayServerStopsReading: the app leg's reader writes a message it
+// has read straight on to the upstream leg (forwardFrom) when nothing else
+// has arrived. When the server stops reading, that write must not hold the
+// reader: after inlineWait the writer goroutine takes the rest, and the
+// reader goes on reading the app, whose ping, close and FIN (or an
+// /abort) are seen and end both legs. The stuck message is reported, in
+// and out, while its write waits.
+func TestRelayServerStopsReading(t *testing.T) {
+	for _, end := range []string{"close and FIN", "/abort"} {
+		t.Run(end, func(t *testing.T) {
+			upURL, ups := rawUpstream(t)
+			ct := 500 * time.Millisecond
+			r, url := startRelay(t, RelayOptions{Upstream: Options{URL: upURL, CloseTimeout: ct}, Listen: ListenOptions{Conn: Options{CloseTimeout: ct}}})
+			nc, _ := rawClient(t, url)
+			var srv *rawPeer
+			select {
+			case srv = <-ups:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the relay did not dial")
 			}
-			runtime.Gosched()
-		}
-	}
-	t.Logf("the write of message %d blocked", sent)
-	r.do(1, "/abort")
-	for _, conn := range []int{1, 2} {
-		if ev := r.waitState(conn, StateClosed); ev.Clean || ev.Code != wsframe.CloseAbnormal {
-			t.Fatalf("#%d: %s", conn, ev.AppendJSON(nil))
-		}
-	}
-	end := r.wait(2, 10*time.Second, "the upstream leg's end", func(ev Event) bool { return ev.Type == EventState && ev.To == StateClosed })
-	if !strings.Contains(end.Detail, "the app leg ended without a close handshake") {
-		t.Fatalf("the upstream leg's end: %s", end.AppendJSON(nil))
+			defer srv.nc.Close()
+			r.waitState(1, StateOpen)
+			r.waitState(2, StateOpen)
+			// Bounded buffers on the way to the server, which reads
+			// nothing, so that some dozens of messages fill them.
+			_ = srv.nc.SetReadBuffer(1 << 20)
+			if w, ok := current(t, r, 2).nc.(interface{ SetWriteBuffer(int) error }); ok {
+				_ = w.SetWriteBuffer(1 << 20)
+			}
+			reading := fmt.Sprintf("(*link).readLoop(%p", current(t, r, 1))
+			msgs := func(conn int, dir string) int {
+				return count(r.of(conn), func(ev Event) bool { return ev.Type == EventMessage && ev.Dir == dir })
+			}
+
+			// The app sends a message only once the relay has read the
+			// one before and waits to read again, so nothing has arrived
+			// behind the one the reader writes on.
+			mask := [4]byte{1, 2, 3, 4}
+			frame := wsframe.AppendFrame(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpBinary, Masked: true, Mask: mask}, make([]byte, 32<<10))
+			sent := 0
+			for stuck := false; !stuck; {
+				if sent == 2000 { // 64 MB: more than TCP buffers hold
+					t.Fatal("the relay's write upstream never blocked")
+				}
+				if _, err := nc.Write(frame); err != nil {
+					t.Fatal(err)
+				}
+				sent++
+				r.wait(1, 10*time.Second, "the message read", func(Event) bool { return msgs(1, DirIn) == sent })
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					if stuck = waitingIn("(*link).writeRest"); stuck || waitingIn(reading) {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("message %d: the reader neither reads on nor has handed its write over", sent)
+					}
+					runtime.Gosched()
+				}
+			}
+			t.Logf("the write of message %d was handed to the writer", sent)
+			r.wait(2, 10*time.Second, "the stuck message reported as written", func(Event) bool { return msgs(2, DirOut) == sent })
+
+			if _, err := nc.Write(wsframe.AppendFrame(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpPing, Masked: true, Mask: mask}, []byte("still there?"))); err != nil {
+				t.Fatal(err)
+			}
+			r.wait(1, 10*time.Second, "the app's ping", func(ev Event) bool {
+				return ev.Type == EventFrame && ev.Dir == DirIn && ev.Opcode == "ping"
+			})
+			if end == "/abort" {
+				r.do(1, "/abort")
+			} else {
+				if _, err := nc.Write(wsframe.AppendFrame(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpClose, Masked: true, Mask: mask}, wsframe.ClosePayload(1000, "bye"))); err != nil {
+					t.Fatal(err)
+				}
+				if err := nc.(*net.TCPConn).CloseWrite(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The app's close was read (and queued behind the stuck
+			// write); its FIN then ended the app leg unanswered.
+			app := r.waitState(1, StateClosed)
+			if app.Clean || end == "/abort" && app.Code != wsframe.CloseAbnormal ||
+				end != "/abort" && (app.Code != 1000 || !strings.Contains(app.Detail, "peer sent close 1000")) {
+				t.Fatalf("the app leg's end: %s", app.AppendJSON(nil))
+			}
+			up := r.waitState(2, StateClosed)
+			if up.Clean || up.Code != wsframe.CloseAbnormal || !strings.Contains(up.Detail, "the app leg ended without a close handshake") {
+				t.Fatalf("the upstream leg's end: %s", up.AppendJSON(nil))
+			}
+		})
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"time"
 
 	"github.com/wsinspect/wsinspect/internal/wsframe"
@@ -142,14 +141,22 @@ func (l *link) write(it outItem) error {
 // costs nothing beside its transfer.
 const inlineMax = maxBatch
 
+// errHandOver ends a write made by forwardFrom that TCP did not take
+// whole at once; link.rest holds what is left of it.
+var errHandOver = errors.New("the write is handed to the writer")
+
 // forwardFrom sends an item that from, the reader of a relay's other leg,
 // has read. When this leg's writer is idle, nothing waits before the
 // item and nothing more has arrived behind it, from's goroutine writes it
 // at once, as a bare copy loop would: waking a writer goroutine costs tens
 // of microseconds per message on a busy machine (bench/README.md, relay
 // latency). Otherwise the item is queued for the writer, which writes
-// what a burst brings in few system calls (writeBatch). Either way it takes the writer's place, so one
-// goroutine at a time writes the connection.
+// what a burst brings in few system calls (writeBatch). Either way it
+// takes the writer's place, so one goroutine at a time writes the
+// connection. The reader never waits for room to write (tryWrite): what
+// TCP does not take at once goes to the writer goroutine, and the reader
+// goes back to reading its own side, whose close, pongs and half-close
+// must still be seen.
 func (c *Conn) forwardFrom(from *link, it outItem) {
 	it.forwarded = true
 	it.id = c.m.nextID.Add(1)
@@ -166,50 +173,38 @@ func (c *Conn) forwardFrom(from *link, it outItem) {
 	done := make(chan struct{})
 	l.writerDone = done
 	c.mu.Unlock()
-	if from.setInline(l) {
-		l.quiet = true // from wakes the consumer after the write (forward)
-		from.wakeLate()
-		err := l.write(it)
-		from.lateWake.Stop()
-		l.quiet = false
-		switch {
-		case !from.setInline(nil):
-			// from ended meanwhile, setting a deadline that cuts the
-			// write short (stop): this leg ends now as from's end would
-			// end it (finish), whether or not the frame got out whole.
-			l.dropWith(droppedWhy(from.c.leg), false)
-		case err != nil:
-			l.writeFailed(err)
-		}
-	} else {
-		// from has ended, so nothing would cut this write short if the
-		// peer did not read: the writer takes the item.
-		c.mu.Lock()
-		c.queue = slices.Insert(c.queue, 0, it)
-		c.mu.Unlock()
+	l.inline = true // quiet events, and a write that does not wait
+	err := l.flush(l.encodeItem(&it, l.wbuf[:0], time.Now()))
+	l.inline = false
+	switch {
+	case errors.Is(err, errHandOver):
+		// The peer does not read: the writer goroutine writes the rest,
+		// still in flight, before anything else.
+		rest := l.rest
+		l.rest = nil
+		go l.writeRest(rest, done)
+		return
+	case err != nil:
+		l.writeFailed(err)
 	}
 	l.passOn(done)
 }
 
-// lateWake wakes the event consumer when a write made by forwardFrom has
-// not ended within this long (a peer that does not read): the events of
-// the read that led to it are not held back behind it.
-const lateWake = time.Millisecond
-
-// wakeLate arms this reader's lateWake timer (made on first use; only the
-// reader touches it).
-func (l *link) wakeLate() {
-	if l.lateWake == nil {
-		l.lateWake = time.AfterFunc(lateWake, l.c.m.q.wake)
-		return
+// writeRest writes what a write made by forwardFrom left, then goes on as
+// the writer.
+func (l *link) writeRest(rest []byte, done chan struct{}) {
+	if _, err := l.nc.Write(rest); err != nil {
+		l.writeFailed(err)
+	} else {
+		l.written.Add(1)
 	}
-	l.lateWake.Reset(lateWake)
+	l.writeLoop(done)
 }
 
 // emit reports an event of what the writer writes; while a reader writes
-// for it (quiet), the reader wakes the consumer after the write.
+// for it (inline), the reader wakes the consumer after the write.
 func (l *link) emit(ev Event) {
-	if !l.quiet {
+	if !l.inline {
 		l.c.emit(ev)
 		return
 	}
@@ -231,21 +226,6 @@ func (l *link) passOn(done chan struct{}) {
 	}
 	l.writerOn = false
 	close(done)
-}
-
-// setInline records that this reader is writing on the other leg t (nil
-// when it is done), so that stop can cut short a write its peer does not
-// read. Setting reports false when this leg has ended; clearing, when it
-// ended meanwhile.
-func (l *link) setInline(t *link) bool {
-	l.c.mu.Lock()
-	defer l.c.mu.Unlock()
-	if l.ended {
-		l.inlineTo = nil
-		return false
-	}
-	l.inlineTo = t
-	return true
 }
 
 // pingWritten starts a ping's round trip as it goes out; a keepalive ping
@@ -308,6 +288,18 @@ func (l *link) writeItem(it *outItem) error {
 func (l *link) flush(buf []byte) error {
 	if cap(buf) <= 64<<10 {
 		l.wbuf = buf[:0]
+	}
+	if l.inline {
+		// forwardFrom: what TCP does not take now is the writer's.
+		n, tried, err := l.tryWrite(buf)
+		if err == nil && n < len(buf) {
+			l.rest = append([]byte(nil), buf[n:]...)
+			return errHandOver
+		}
+		if err == nil && tried {
+			l.written.Add(1)
+		}
+		return err
 	}
 	_, err := l.nc.Write(buf)
 	if tail := l.tail; tail != nil && err == nil {
@@ -700,11 +692,6 @@ func (l *link) stop(why string) {
 		// A reader of the other leg waiting for this one to write
 		// (waitPeer) looks again; never with both locks held.
 		go l.peer.c.wakeWaiters()
-	}
-	if l.inlineTo != nil {
-		// Our reader is writing on the other leg (forwardFrom), which
-		// this end dooms (finish): cut the write short.
-		_ = l.inlineTo.nc.SetWriteDeadline(time.Now())
 	}
 	if why != "" {
 		l.endWhy = why
