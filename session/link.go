@@ -395,7 +395,7 @@ func (l *link) readData(h wsframe.Header) error {
 	if l.peer != nil && !l.fwdFrames {
 		l.stageRead()
 		c.pair.route(l, l.dir, op, data, now)
-		c.m.q.wake()
+		c.m.q.wakeSoon()
 		l.waitPeer()
 	}
 	return nil
@@ -403,13 +403,13 @@ func (l *link) readData(h wsframe.Header) error {
 
 // forward sends an item this reader read on to the other leg, then
 // waits while that leg is far behind. The events of the read are queued
-// before the write's (stageRead), but the consumer is woken after the
-// write: on a busy machine waking it first delays the write by the
-// system call that wakes a thread for it.
+// before the write's (stageRead), and the consumer is woken after the
+// write, at most once per soonDelay (wakeSoon): on two busy cores, waking
+// it for each message took the core the next hop needed.
 func (l *link) forward(it outItem) {
 	l.stageRead()
 	l.c.pair.target(l.dir).forwardFrom(l, it)
-	l.c.m.q.wake()
+	l.c.m.q.wakeSoon()
 	l.waitPeer()
 }
 
@@ -582,7 +582,7 @@ func (l *link) flushRead() {
 }
 
 // stageRead is flushRead without waking the consumer: the caller wakes it
-// (eventQueue.wake) once it has written what the events lead to.
+// (eventQueue.wakeSoon) once it has written what the events lead to.
 func (l *link) stageRead() {
 	if len(l.batch) == 0 {
 		return

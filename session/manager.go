@@ -428,6 +428,8 @@ type eventQueue struct {
 	highB  int64
 	free   [][]Event // empty blocks for reuse
 	closed bool
+	soon   atomic.Bool // a wakeSoon is pending
+	timer  *time.Timer // wakeSoon's; made on first use, under mu
 }
 
 // blockCap is the most events in a block (about 145 KB of Event), and
@@ -504,16 +506,42 @@ func (q *eventQueue) push(ev Event) {
 	q.more.Signal()
 }
 
-// pushQuiet is push without waking the consumer; the caller calls wake.
+// pushQuiet is push without waking the consumer; the caller calls
+// wakeSoon.
 func (q *eventQueue) pushQuiet(ev Event) {
 	q.mu.Lock()
 	q.add(&ev)
 	q.mu.Unlock()
 }
 
-// wake wakes the consumer when it waits for events (it costs nothing
-// when it does not).
-func (q *eventQueue) wake() { q.more.Signal() }
+// soonDelay is how long wakeSoon lets events gather before it wakes the
+// consumer.
+const soonDelay = 200 * time.Microsecond
+
+// wakeSoon wakes the consumer within soonDelay, once for however many
+// calls come meanwhile. A relay reader calls it after each message it
+// writes on: a wake-up per message (a system call, and the consumer
+// taking one of two busy cores from the next hop) doubled what the relay
+// added to a round trip (bench/README.md). Its events reach the TUI or the
+// JSON output at most 200 µs later.
+func (q *eventQueue) wakeSoon() {
+	if q.soon.Load() || !q.soon.CompareAndSwap(false, true) {
+		return
+	}
+	q.mu.Lock()
+	if q.timer == nil {
+		q.timer = time.AfterFunc(soonDelay, q.wakeNow)
+	} else {
+		q.timer.Reset(soonDelay)
+	}
+	q.mu.Unlock()
+}
+
+// wakeNow is wakeSoon's timer.
+func (q *eventQueue) wakeNow() {
+	q.soon.Store(false)
+	q.more.Signal()
+}
 
 func (q *eventQueue) pushWait(ev Event) {
 	q.mu.Lock()

@@ -202,7 +202,8 @@ func (l *link) writeRest(rest []byte, done chan struct{}) {
 }
 
 // emit reports an event of what the writer writes; while a reader writes
-// for it (inline), the reader wakes the consumer after the write.
+// for it (inline), the reader wakes the consumer after the write
+// (forward).
 func (l *link) emit(ev Event) {
 	if !l.inline {
 		l.c.emit(ev)
