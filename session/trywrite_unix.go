@@ -9,6 +9,13 @@ import (
 	"syscall"
 )
 
+// canTryWrite reports whether tryWrite can write nc: plain TCP, not TLS
+// over it (whose encryption must run, and wait, in the writer).
+func canTryWrite(nc net.Conn) bool {
+	_, ok := nc.(*net.TCPConn)
+	return ok
+}
+
 // tryWrite writes what TCP takes of b now, without waiting for room: the
 // socket is non-blocking underneath, so a full send buffer (a peer that
 // does not read) ends the attempt rather than the reader's turn. It

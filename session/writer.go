@@ -156,13 +156,13 @@ var errHandOver = errors.New("the write is handed to the writer")
 // connection. The reader never waits for room to write (tryWrite): what
 // TCP does not take at once goes to the writer goroutine, and the reader
 // goes back to reading its own side, whose close, pongs and half-close
-// must still be seen.
+// must still be seen. A TLS leg's writer writes every item.
 func (c *Conn) forwardFrom(from *link, it outItem) {
 	it.forwarded = true
 	it.id = c.m.nextID.Add(1)
 	c.mu.Lock()
 	l := c.cur
-	if c.drain != nil || c.state != StateOpen || l == nil || l.writerOn || l.ended || l.finSent ||
+	if c.drain != nil || c.state != StateOpen || l == nil || !canTryWrite(l.nc) || l.writerOn || l.ended || l.finSent ||
 		len(c.queue) > 0 || len(l.ctrl) > 0 || !batchable(&it) || len(it.data) > inlineMax ||
 		from.br.Buffered() > 0 {
 		c.enqueue(it)
