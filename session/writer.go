@@ -74,7 +74,8 @@ func (l *link) nextQueued() int {
 }
 
 // writeLoop is the one writer of the connection: every frame we send, data,
-// control or crafted, goes through it in order. Each item's event is
+// control or crafted, goes through it in order (or through a relay reader
+// that holds the writer's role for one item: forwardFrom). Each item's event is
 // reported as the item is handed to the socket, before the write, so a
 // reply can never be reported before what it answers.
 func (l *link) writeLoop(done chan struct{}) {
