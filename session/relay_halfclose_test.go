@@ -41,6 +41,27 @@ func rawUpstream(t *testing.T) (url string, conns <-chan *rawPeer) {
 	return "ws://" + ln.Addr().String(), ch
 }
 
+// rawPair runs a relay (o, its upstream set) between two hand-driven
+// peers: the app, a raw client, and the server, rawUpstream; it returns
+// once both legs are open.
+func rawPair(t *testing.T, o RelayOptions) (r *recorder, app, srv *rawPeer) {
+	t.Helper()
+	upURL, ups := rawUpstream(t)
+	o.Upstream.URL = upURL
+	r, url := startRelay(t, o)
+	nc, br := rawClient(t, url)
+	app = &rawPeer{nc: nc.(*net.TCPConn), br: br, masked: true}
+	select {
+	case srv = <-ups:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay did not dial")
+	}
+	t.Cleanup(func() { srv.nc.Close() })
+	r.waitState(1, StateOpen)
+	r.waitState(2, StateOpen)
+	return r, app, srv
+}
+
 // rawPeer is one end of a relayed connection driven frame by frame.
 type rawPeer struct {
 	nc     *net.TCPConn
@@ -105,18 +126,7 @@ func (p *rawPeer) wantEOF(t *testing.T, who string) {
 func TestRelayHalfClose(t *testing.T) {
 	for _, first := range []string{LegApp, LegUpstream} {
 		t.Run(first+" first", func(t *testing.T) {
-			upURL, ups := rawUpstream(t)
-			r, url := startRelay(t, RelayOptions{Upstream: Options{URL: upURL}})
-			nc, br := rawClient(t, url)
-			app := &rawPeer{nc: nc.(*net.TCPConn), br: br, masked: true}
-			var srv *rawPeer
-			select {
-			case srv = <-ups:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the relay did not dial")
-			}
-			defer srv.nc.Close()
-			r.waitState(1, StateOpen)
+			r, app, srv := rawPair(t, RelayOptions{})
 			a, b := app, srv
 			aName, bName := "the app", "the server"
 			if first == LegUpstream {

@@ -2,7 +2,6 @@ package session
 
 import (
 	"fmt"
-	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -49,19 +48,9 @@ func current(t *testing.T, r *recorder, conn int) *link {
 func TestRelayServerStopsReading(t *testing.T) {
 	for _, end := range []string{"close and FIN", "/abort"} {
 		t.Run(end, func(t *testing.T) {
-			upURL, ups := rawUpstream(t)
 			ct := 500 * time.Millisecond
-			r, url := startRelay(t, RelayOptions{Upstream: Options{URL: upURL, CloseTimeout: ct}, Listen: ListenOptions{Conn: Options{CloseTimeout: ct}}})
-			nc, _ := rawClient(t, url)
-			var srv *rawPeer
-			select {
-			case srv = <-ups:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the relay did not dial")
-			}
-			defer srv.nc.Close()
-			r.waitState(1, StateOpen)
-			r.waitState(2, StateOpen)
+			r, app, srv := rawPair(t, RelayOptions{Upstream: Options{CloseTimeout: ct}, Listen: ListenOptions{Conn: Options{CloseTimeout: ct}}})
+			nc := app.nc
 			// Bounded buffers on the way to the server, which reads
 			// nothing, so that some dozens of messages fill them.
 			_ = srv.nc.SetReadBuffer(1 << 20)
@@ -114,16 +103,16 @@ func TestRelayServerStopsReading(t *testing.T) {
 				if _, err := nc.Write(wsframe.AppendFrame(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpClose, Masked: true, Mask: mask}, wsframe.ClosePayload(1000, "bye"))); err != nil {
 					t.Fatal(err)
 				}
-				if err := nc.(*net.TCPConn).CloseWrite(); err != nil {
+				if err := nc.CloseWrite(); err != nil {
 					t.Fatal(err)
 				}
 			}
 			// The app's close was read (and queued behind the stuck
 			// write); its FIN then ended the app leg unanswered.
-			app := r.waitState(1, StateClosed)
-			if app.Clean || end == "/abort" && app.Code != wsframe.CloseAbnormal ||
-				end != "/abort" && (app.Code != 1000 || !strings.Contains(app.Detail, "peer sent close 1000")) {
-				t.Fatalf("the app leg's end: %s", app.AppendJSON(nil))
+			appEnd := r.waitState(1, StateClosed)
+			if appEnd.Clean || end == "/abort" && appEnd.Code != wsframe.CloseAbnormal ||
+				end != "/abort" && (appEnd.Code != 1000 || !strings.Contains(appEnd.Detail, "peer sent close 1000")) {
+				t.Fatalf("the app leg's end: %s", appEnd.AppendJSON(nil))
 			}
 			up := r.waitState(2, StateClosed)
 			if up.Clean || up.Code != wsframe.CloseAbnormal || !strings.Contains(up.Detail, "the app leg ended without a close handshake") {
@@ -138,18 +127,7 @@ func TestRelayServerStopsReading(t *testing.T) {
 // leg's reader reach the server whole and in order: one goroutine at a
 // time writes a connection, whoever it is.
 func TestRelayInjectedKeepOrder(t *testing.T) {
-	upURL, ups := rawUpstream(t)
-	r, url := startRelay(t, RelayOptions{Upstream: Options{URL: upURL}})
-	nc, _ := rawClient(t, url)
-	app := &rawPeer{nc: nc.(*net.TCPConn), masked: true}
-	var srv *rawPeer
-	select {
-	case srv = <-ups:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the relay did not dial")
-	}
-	defer srv.nc.Close()
-	r.waitState(2, StateOpen)
+	r, app, srv := rawPair(t, RelayOptions{})
 
 	const n = 300
 	var wg sync.WaitGroup
