@@ -284,3 +284,17 @@ func TestRelayToAllAfterForget(t *testing.T) {
 		t.Errorf("hello: calls %q", got)
 	}
 }
+
+// TestRelayControlInTimeline: a relay control the user set (/hold up) is
+// a step of the socket's life in its timeline, not an error.
+func TestRelayControlInTimeline(t *testing.T) {
+	m := newTestModel(t, &fakeController{}, 160, 45)
+	m = feed(t, m, relayEvents()...)
+	v := plainView(m)
+	checkFrame(t, v, 160, 45)
+	mustContain(t, v, "Timeline · #1")
+	mustContain(t, v, "relay control: hold up")
+	if strings.Contains(v, "error: relay control") {
+		t.Fatalf("the relay control is shown as an error:\n%s", v)
+	}
+}

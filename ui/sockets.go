@@ -214,7 +214,8 @@ func (s *sockets) apply(ev *session.Event) applied {
 		if sk.pair != 0 && strings.HasPrefix(ev.Detail, ev.Fault) {
 			e.text = "relay control: " + ev.Detail // "hold up re:^secret", "delay down 200ms"
 		}
-		sk.addTimeline(tlItem{at: ev.Time, kind: tlError, ev: &session.Event{Error: e.text}})
+		// What the user did, not something that went wrong.
+		sk.addTimeline(tlItem{at: ev.Time, kind: tlFault, ev: e.ev, text: e.text})
 	case session.EventHandshake:
 		sk.handshake = cloneEvent(ev)
 		sk.addTimeline(tlItem{at: ev.Time, kind: tlHandshake, ev: sk.handshake})

@@ -23,6 +23,7 @@ const (
 	tlHeader     // one response header of the handshake above it
 	tlSentHeader // one request header we sent in the handshake above it
 	tlRequest    // server role: the upgrade request we received
+	tlFault      // a fault injected or a relay control set, by the user: text
 )
 
 // tlItem is one step in a socket's life.
@@ -240,6 +241,9 @@ func (p *timelinePane) step(sk *socket, i int) string {
 	case tlError:
 		style = st.Row.Error
 		text = "error: " + ev.Error
+	case tlFault:
+		style = st.Pane.Badge
+		text = it.text
 	}
 	return ts + style.Render(inert(text, oneLine, 400)) + st.App.Muted.Render(after)
 }
