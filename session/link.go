@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -74,15 +73,9 @@ type link struct {
 	peer *link
 	dir  string
 	// inline is the writer's: a reader of the other leg writes for it
-	// (forwardFrom), and rest is what that write handed over.
+	// (forwardFrom). tw is that write's, made on first use.
 	inline bool
-	rest   []byte
-	// tryWrite's, the writer's too.
-	raw    syscall.RawConn
-	rawFn  func(fd uintptr) bool
-	rawBuf []byte
-	rawN   int
-	rawErr error
+	tw     *tryWriter
 
 	cdc *codecState // shared by the reader and the writer; see codecState
 
@@ -393,7 +386,7 @@ func (l *link) readData(h wsframe.Header) error {
 		l.forward(*last)
 	}
 	if l.peer != nil && !l.fwdFrames {
-		l.stageRead()
+		l.pushRead(false)
 		c.pair.route(l, l.dir, op, data, now)
 		c.m.q.wakeSoon()
 		l.waitPeer()
@@ -403,11 +396,11 @@ func (l *link) readData(h wsframe.Header) error {
 
 // forward sends an item this reader read on to the other leg, then
 // waits while that leg is far behind. The events of the read are queued
-// before the write's (stageRead), and the consumer is woken after the
+// before the write's (pushRead), and the consumer is woken after the
 // write, at most once per soonDelay (wakeSoon): on two busy cores, waking
 // it for each message took the core the next hop needed.
 func (l *link) forward(it outItem) {
-	l.stageRead()
+	l.pushRead(false)
 	l.c.pair.target(l.dir).forwardFrom(l, it)
 	l.c.m.q.wakeSoon()
 	l.waitPeer()
@@ -573,21 +566,16 @@ func (l *link) emitRead(ev Event) {
 
 // flushRead hands the reader's batch to the consumer, waiting while the
 // consumer is far behind (backpressure).
-func (l *link) flushRead() {
-	if len(l.batch) == 0 {
-		return
-	}
-	l.c.m.q.pushBatchWait(&l.batch, true)
-	l.batchBytes = 0
-}
+func (l *link) flushRead() { l.pushRead(true) }
 
-// stageRead is flushRead without waking the consumer: the caller wakes it
-// (eventQueue.wakeSoon) once it has written what the events lead to.
-func (l *link) stageRead() {
+// pushRead is flushRead; without wake, the consumer is not woken: the
+// caller wakes it (eventQueue.wakeSoon) once it has written what the
+// events lead to.
+func (l *link) pushRead(wake bool) {
 	if len(l.batch) == 0 {
 		return
 	}
-	l.c.m.q.pushBatchWait(&l.batch, false)
+	l.c.m.q.pushBatchWait(&l.batch, wake)
 	l.batchBytes = 0
 }
 
@@ -777,14 +765,8 @@ func (l *link) finish(readErr error) {
 		// that ended with a FIN each way leaves the other leg to write
 		// what it still has, then its own FIN, when that side had
 		// half-closed too.
-		go l.peer.dropWith(droppedWhy(c.leg), l.halfDone)
+		go l.peer.dropWith(fmt.Sprintf("the %s leg ended without a close handshake: TCP dropped", c.leg), l.halfDone)
 	}
-}
-
-// droppedWhy is why a relay leg is dropped when the other one, leg, ended
-// without a close handshake.
-func droppedWhy(leg string) string {
-	return fmt.Sprintf("the %s leg ended without a close handshake: TCP dropped", leg)
 }
 
 // dropWith drops TCP unless this leg has already ended, or, with

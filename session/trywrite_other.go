@@ -2,10 +2,15 @@
 
 package session
 
-import "net"
+import (
+	"errors"
+	"net"
+)
 
-// canTryWrite: tryWrite is not available here.
+// canTryWrite: tryWrite is not available here, so the writer goroutine
+// writes every item.
 func canTryWrite(nc net.Conn) bool { return false }
 
-// tryWrite is not available here: the writer goroutine writes every item.
-func (l *link) tryWrite(b []byte) (n int, tried bool, err error) { return 0, false, nil }
+type tryWriter struct{}
+
+func (l *link) tryWrite(b []byte) (int, error) { return 0, errors.ErrUnsupported }

@@ -16,42 +16,51 @@ func canTryWrite(nc net.Conn) bool {
 	return ok
 }
 
+// tryWriter is a link's non-blocking write: the descriptor, and the pass
+// at it (write) made once so that a write allocates nothing.
+type tryWriter struct {
+	raw   syscall.RawConn
+	write func(fd uintptr) bool
+	buf   []byte
+	n     int
+	err   error
+}
+
 // tryWrite writes what TCP takes of b now, without waiting for room: the
 // socket is non-blocking underneath, so a full send buffer (a peer that
 // does not read) ends the attempt rather than the reader's turn. It
-// returns how much went out; tried is false when nc cannot be written
-// that way (not plain TCP), and nothing was written.
-func (l *link) tryWrite(b []byte) (n int, tried bool, err error) {
-	if l.raw == nil {
-		tcp, ok := l.nc.(*net.TCPConn)
-		if !ok {
-			return 0, false, nil
-		}
-		rc, err := tcp.SyscallConn()
+// returns how much went out. nc is plain TCP (canTryWrite).
+func (l *link) tryWrite(b []byte) (int, error) {
+	w := l.tw
+	if w == nil {
+		raw, err := l.nc.(*net.TCPConn).SyscallConn()
 		if err != nil {
-			return 0, false, nil
+			return 0, err
 		}
-		l.raw, l.rawFn = rc, l.rawWrite
+		w = &tryWriter{raw: raw}
+		w.write = w.pass
+		l.tw = w
 	}
-	l.rawBuf, l.rawN, l.rawErr = b, 0, nil
-	err = l.raw.Write(l.rawFn)
-	n, l.rawBuf = l.rawN, nil
+	w.buf, w.n, w.err = b, 0, nil
+	err := w.raw.Write(w.write)
+	n := w.n
+	w.buf = nil
 	if err == nil {
-		err = l.rawErr
+		err = w.err
 	}
 	if err != nil {
 		err = &net.OpError{Op: "write", Net: "tcp", Source: l.nc.LocalAddr(), Addr: l.nc.RemoteAddr(), Err: err}
 	}
-	return n, true, err
+	return n, err
 }
 
-// rawWrite is tryWrite's one pass at the descriptor: it never asks to be
+// pass is tryWrite's one pass at the descriptor: it never asks to be
 // called again when the socket is full.
-func (l *link) rawWrite(fd uintptr) bool {
-	for l.rawN < len(l.rawBuf) {
-		n, err := syscall.Write(int(fd), l.rawBuf[l.rawN:])
+func (w *tryWriter) pass(fd uintptr) bool {
+	for w.n < len(w.buf) {
+		n, err := syscall.Write(int(fd), w.buf[w.n:])
 		if n > 0 {
-			l.rawN += n
+			w.n += n
 		}
 		switch {
 		case errors.Is(err, syscall.EINTR):
@@ -59,7 +68,7 @@ func (l *link) rawWrite(fd uintptr) bool {
 		case errors.Is(err, syscall.EAGAIN):
 			return true
 		case err != nil:
-			l.rawErr = os.NewSyscallError("write", err)
+			w.err = os.NewSyscallError("write", err)
 			return true
 		case n <= 0:
 			return true

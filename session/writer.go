@@ -142,10 +142,6 @@ func (l *link) write(it outItem) error {
 // costs nothing beside its transfer.
 const inlineMax = maxBatch
 
-// errHandOver ends a write made by forwardFrom that TCP did not take
-// whole at once; link.rest holds what is left of it.
-var errHandOver = errors.New("the write is handed to the writer")
-
 // forwardFrom sends an item that from, the reader of a relay's other leg,
 // has read. When this leg's writer is idle, nothing waits before the
 // item and nothing more has arrived behind it, from's goroutine writes it
@@ -174,19 +170,20 @@ func (c *Conn) forwardFrom(from *link, it outItem) {
 	done := make(chan struct{})
 	l.writerDone = done
 	c.mu.Unlock()
-	l.inline = true // quiet events, and a write that does not wait
-	err := l.flush(l.encodeItem(&it, l.wbuf[:0], time.Now()))
+	l.inline = true // its events wait for the write (forward wakes the consumer)
+	buf := l.keepBuf(l.encodeItem(&it, l.wbuf[:0], time.Now()))
 	l.inline = false
+	n, err := l.tryWrite(buf)
 	switch {
-	case errors.Is(err, errHandOver):
-		// The peer does not read: the writer goroutine writes the rest,
-		// still in flight, before anything else.
-		rest := l.rest
-		l.rest = nil
-		go l.writeRest(rest, done)
-		return
 	case err != nil:
 		l.writeFailed(err)
+	case n < len(buf):
+		// The peer does not read: the writer goroutine writes the rest,
+		// still in flight, before anything else.
+		go l.writeRest(append([]byte(nil), buf[n:]...), done)
+		return
+	default:
+		l.written.Add(1)
 	}
 	l.passOn(done)
 }
@@ -288,22 +285,7 @@ func (l *link) writeItem(it *outItem) error {
 // flush writes buf with one write call, keeping a small buffer for the
 // next frames.
 func (l *link) flush(buf []byte) error {
-	if cap(buf) <= 64<<10 {
-		l.wbuf = buf[:0]
-	}
-	if l.inline {
-		// forwardFrom: what TCP does not take now is the writer's.
-		n, tried, err := l.tryWrite(buf)
-		if err == nil && n < len(buf) {
-			l.rest = append([]byte(nil), buf[n:]...)
-			return errHandOver
-		}
-		if err == nil && tried {
-			l.written.Add(1)
-		}
-		return err
-	}
-	_, err := l.nc.Write(buf)
+	_, err := l.nc.Write(l.keepBuf(buf))
 	if tail := l.tail; tail != nil && err == nil {
 		l.tail = nil
 		err = l.writeTail(tail)
@@ -313,6 +295,15 @@ func (l *link) flush(buf []byte) error {
 		l.written.Add(1)
 	}
 	return err
+}
+
+// keepBuf keeps buf, just encoded, as the buffer for the next frames
+// unless it grew large, and returns it.
+func (l *link) keepBuf(buf []byte) []byte {
+	if cap(buf) <= 64<<10 {
+		l.wbuf = buf[:0]
+	}
+	return buf
 }
 
 // bigPayload is the size above which a payload is not copied into the
