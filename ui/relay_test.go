@@ -46,14 +46,21 @@ func relayEvents() []session.Event {
 	return evs
 }
 
+// relayView is a w×h model fed relayEvents, and its screen.
+func relayView(t *testing.T, w, h int) (Model, string) {
+	t.Helper()
+	m := newTestModel(t, &fakeController{}, w, h)
+	m = feed(t, m, relayEvents()...)
+	v := plainView(m)
+	checkFrame(t, v, w, h)
+	return m, v
+}
+
 // TestRelayPairView: the connections list groups the legs under their
 // pair; the log shows the pair with each forwarded message once and its
 // latency; v shows one leg, with what it read and wrote.
 func TestRelayPairView(t *testing.T) {
-	m := newTestModel(t, &fakeController{}, 80, 24)
-	m = feed(t, m, relayEvents()...)
-	v := plainView(m)
-	checkFrame(t, v, 80, 24)
+	m, v := relayView(t, 80, 24)
 	mustContain(t, v, "⇄ pair 1 ↑1 ↓1")
 	mustContain(t, v, "held 1")
 	mustContain(t, v, "#1  open        ⇠ app /chat")
@@ -288,10 +295,7 @@ func TestRelayToAllAfterForget(t *testing.T) {
 // TestRelayControlInTimeline: a relay control the user set (/hold up) is
 // a step of the socket's life in its timeline, not an error.
 func TestRelayControlInTimeline(t *testing.T) {
-	m := newTestModel(t, &fakeController{}, 160, 45)
-	m = feed(t, m, relayEvents()...)
-	v := plainView(m)
-	checkFrame(t, v, 160, 45)
+	_, v := relayView(t, 160, 45)
 	mustContain(t, v, "Timeline · #1")
 	mustContain(t, v, "relay control: hold up")
 	if strings.Contains(v, "error: relay control") {
